@@ -1,0 +1,16 @@
+// ddim: header-only DDIM/DDPM samplers. MIT licence.
+//
+// ddim.hpp: the umbrella header. Includes every public component; nothing else.
+#ifndef DDIM_DDIM_HPP
+#define DDIM_DDIM_HPP
+
+#include "config.hpp"
+#include "schedule.hpp"
+#include "timesteps.hpp"
+#include "prediction.hpp"
+#include "options.hpp"
+#include "coefficients.hpp"
+#include "step.hpp"
+#include "forward.hpp"
+
+#endif  // DDIM_DDIM_HPP

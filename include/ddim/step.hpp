@@ -1,0 +1,195 @@
+// ddim: header-only DDIM/DDPM samplers. MIT licence.
+//
+// step.hpp: the tensor half of a step. Given coefficients from coefficients.hpp, one elementwise
+// pass over Eigen arrays turns (x_t, model output, noise z) into x_prev. Pure and stateless: it
+// does not allocate, does not throw, and may write in place (x_prev aliasing x_t).
+//
+// Tensors are Eigen arrays of any shape; one column per sample is the convention for batches
+// (dynamic thresholding works per column). Use `.array()` on matrices and `Eigen::Map` over
+// foreign buffers (LibTorch, ONNX Runtime) to step them without copying.
+#ifndef DDIM_STEP_HPP
+#define DDIM_STEP_HPP
+
+#include <type_traits>
+
+#include "coefficients.hpp"
+#include "config.hpp"
+#include "prediction.hpp"
+
+namespace ddim {
+
+namespace detail {
+
+struct NoNoise {};     // the step without its noise term
+struct NoVariance {};  // no learned variance output: the noise scale is the coefficient's sigma
+
+template <class Out>
+constexpr bool is_writable_array_v =
+    std::is_base_of_v<Eigen::ArrayBase<std::decay_t<Out>>, std::decay_t<Out>> &&
+    !std::is_const_v<std::remove_reference_t<Out>>;
+
+// std * z: a constant sigma, or exp(center + half_range * clamp(v, -1, 1)) per element.
+template <class Scalar, class V, class Z>
+auto noise_term(const StepCoefficients<Scalar>& c, const V& variance_value, const Z& z) {
+  if constexpr (std::is_same_v<V, NoVariance>) {
+    return c.noise_scale * z;
+  } else {
+    return (c.log_std_center + c.log_std_half_range * variance_value.max(Scalar(-1)).min(Scalar(1))).exp() * z;
+  }
+}
+
+// One fused pass: x_prev = k0 * clamp(x0_pred, -bound, bound) + kx * x_t + km * prediction + std * z,
+// with k0 = prev_from_x0 * x0_scale (the dynamic threshold divides the clipped x0 by s).
+template <class Scalar, class X, class P, class V, class Z, class Out>
+void apply_update(const StepCoefficients<Scalar>& c, const X& x_t, const P& prediction, const V& variance_value,
+                  const Z& z, Out& x_prev, Scalar bound, Scalar x0_scale) {
+  constexpr bool has_noise = !std::is_same_v<Z, NoNoise>;
+  const Scalar kx = c.prev_from_x;
+  const Scalar km = c.prev_from_output;
+  if (!c.clips()) {
+    if constexpr (has_noise) x_prev = kx * x_t + km * prediction + noise_term(c, variance_value, z);
+    else x_prev = kx * x_t + km * prediction;
+    return;
+  }
+  const Scalar k0 = c.prev_from_x0 * x0_scale;
+  const auto x0_clipped = (c.x0_from_x * x_t + c.x0_from_output * prediction).max(-bound).min(bound);
+  if constexpr (has_noise) x_prev = k0 * x0_clipped + kx * x_t + km * prediction + noise_term(c, variance_value, z);
+  else x_prev = k0 * x0_clipped + kx * x_t + km * prediction;
+}
+
+// Splits the model output: with a learned variance its bottom half is the variance value v.
+template <class Scalar, class X, class M, class Z, class Out>
+void apply_step(const StepCoefficients<Scalar>& c, const X& x_t, const M& output, const Z& z, Out& x_prev,
+                Scalar bound, Scalar x0_scale) {
+  const Index rows = x_t.rows();
+  if (output.rows() == rows) {
+    // the common case: no block expression, so Eigen runs one linear vectorized loop
+    apply_update(c, x_t, output, NoVariance{}, z, x_prev, bound, x0_scale);
+  } else if (c.learned_range) {
+    apply_update(c, x_t, output.topRows(rows), output.bottomRows(rows), z, x_prev, bound, x0_scale);
+  } else {
+    apply_update(c, x_t, output.topRows(rows), NoVariance{}, z, x_prev, bound, x0_scale);
+  }
+}
+
+template <class Scalar, class DX, class DM, class Z, class Out>
+void check_step_arguments(const StepCoefficients<Scalar>& c, const Eigen::ArrayBase<DX>& x_t,
+                          const Eigen::ArrayBase<DM>& output, const Z& z, const Out& x_prev) {
+  static_assert(std::is_same_v<typename DX::Scalar, Scalar> && std::is_same_v<typename DM::Scalar, Scalar>,
+                "ddim::step: x_t, the model output and the coefficients must share one scalar type "
+                "(build the coefficients with step_coefficients<Scalar>)");
+  DDIM_ASSERT(x_prev.rows() == x_t.rows() && x_prev.cols() == x_t.cols());
+  DDIM_ASSERT(output.cols() == x_t.cols());
+  DDIM_ASSERT(c.has_variance_output ? output.rows() == 2 * x_t.rows() : output.rows() == x_t.rows());
+  if constexpr (!std::is_same_v<Z, NoNoise>) {
+    static_assert(std::is_same_v<typename Z::Scalar, Scalar>, "ddim::step: z must have the scalar type of x_t");
+    DDIM_ASSERT(z.rows() == x_t.rows() && z.cols() == x_t.cols());
+  }
+  (void)c;
+  (void)x_t;
+  (void)output;
+  (void)z;
+  (void)x_prev;
+}
+
+}  // namespace detail
+
+/// One step x_t -> x_prev with injected noise z (same shape as x_t, standard normal):
+///   x_prev = prev_from_x0 * clip(x0_pred) + prev_from_x * x_t + prev_from_output * output + std * z
+/// which is eq. 12 (Method::ddim) or DDPM eq. 7 plus noise (Method::ddpm), the prediction
+/// conversion folded in. With Variance::learned_range, `model_output` has twice the rows of x_t:
+/// the prediction on top, the variance value v on the bottom (diffusers' channel split).
+/// x_prev may be x_t itself (in place). No allocation, no exception; shape mismatches are caught
+/// by DDIM_ASSERT in debug builds. For dynamic thresholding use step_thresholded.
+template <class Scalar, class DX, class DM, class DZ, class Out>
+void step(const StepCoefficients<Scalar>& c, const Eigen::ArrayBase<DX>& x_t,
+          const Eigen::ArrayBase<DM>& model_output, const Eigen::ArrayBase<DZ>& z, Out&& x_prev) {
+  static_assert(detail::is_writable_array_v<Out>,
+                "ddim::step: x_prev must be a writable Eigen array expression (use .array() on matrices)");
+  detail::check_step_arguments(c, x_t, model_output, z.derived(), x_prev);
+  DDIM_ASSERT(c.clip_kind != Clipping::Kind::dynamic_threshold);
+  detail::apply_step(c, x_t.derived(), model_output.derived(), z.derived(), x_prev, c.clip_range, Scalar(1));
+}
+
+/// The same step without its noise term: x_prev is the mean of p(x_prev | x_t) (exactly the
+/// step when sigma = 0, e.g. deterministic DDIM). In place allowed; no allocation, no exception.
+template <class Scalar, class DX, class DM, class Out>
+void step(const StepCoefficients<Scalar>& c, const Eigen::ArrayBase<DX>& x_t,
+          const Eigen::ArrayBase<DM>& model_output, Out&& x_prev) {
+  static_assert(detail::is_writable_array_v<Out>,
+                "ddim::step: x_prev must be a writable Eigen array expression (use .array() on matrices)");
+  detail::check_step_arguments(c, x_t, model_output, detail::NoNoise{}, x_prev);
+  DDIM_ASSERT(c.clip_kind != Clipping::Kind::dynamic_threshold);
+  detail::apply_step(c, x_t.derived(), model_output.derived(), detail::NoNoise{}, x_prev, c.clip_range, Scalar(1));
+}
+
+namespace detail {
+
+template <class Scalar, class DX, class DM, class Z, class Out, class Scratch>
+void step_thresholded_impl(const StepCoefficients<Scalar>& c, const Eigen::ArrayBase<DX>& x_t,
+                           const Eigen::ArrayBase<DM>& model_output, const Z& z, Out& x_prev, Scratch& scratch) {
+  const Index rows = x_t.rows();
+  for (Index j = 0; j < x_t.cols(); ++j) {
+    const auto x_col = x_t.derived().col(j);
+    const auto out_col = model_output.derived().col(j);
+    const Scalar threshold = dynamic_threshold(
+        (c.x0_from_x * x_col + c.x0_from_output * out_col.topRows(rows)), c.threshold_ratio,
+        c.threshold_max_value, scratch);
+    auto prev_col = x_prev.col(j);
+    if constexpr (std::is_same_v<Z, NoNoise>) {
+      apply_step(c, x_col, out_col, z, prev_col, threshold, Scalar(1) / threshold);
+    } else {
+      apply_step(c, x_col, out_col, z.col(j), prev_col, threshold, Scalar(1) / threshold);
+    }
+  }
+}
+
+}  // namespace detail
+
+/// The step with dynamic thresholding (Clipping::dynamic_threshold): for each column (sample) j,
+/// s_j = dynamic_threshold(x0_pred column), x0_pred is clamped to [-s_j, s_j] and divided by s_j,
+/// then the update proceeds as in `step`. `scratch` is any contiguous buffer of at least
+/// x_t.rows() scalars with .data() and .size() (e.g. an Eigen::Array allocated once); it is
+/// overwritten. In place allowed; no allocation, no exception.
+template <class Scalar, class DX, class DM, class DZ, class Out, class Scratch>
+void step_thresholded(const StepCoefficients<Scalar>& c, const Eigen::ArrayBase<DX>& x_t,
+                      const Eigen::ArrayBase<DM>& model_output, const Eigen::ArrayBase<DZ>& z,
+                      Out&& x_prev, Scratch& scratch) {
+  static_assert(detail::is_writable_array_v<Out>,
+                "ddim::step_thresholded: x_prev must be a writable Eigen array expression");
+  detail::check_step_arguments(c, x_t, model_output, z.derived(), x_prev);
+  DDIM_ASSERT(c.clip_kind == Clipping::Kind::dynamic_threshold);
+  DDIM_ASSERT(static_cast<Index>(scratch.size()) >= x_t.rows());
+  detail::step_thresholded_impl(c, x_t, model_output, z.derived(), x_prev, scratch);
+}
+
+/// The noise-free form of step_thresholded (the mean of p(x_prev | x_t)).
+template <class Scalar, class DX, class DM, class Out, class Scratch>
+void step_thresholded(const StepCoefficients<Scalar>& c, const Eigen::ArrayBase<DX>& x_t,
+                      const Eigen::ArrayBase<DM>& model_output, Out&& x_prev, Scratch& scratch) {
+  static_assert(detail::is_writable_array_v<Out>,
+                "ddim::step_thresholded: x_prev must be a writable Eigen array expression");
+  detail::check_step_arguments(c, x_t, model_output, detail::NoNoise{}, x_prev);
+  DDIM_ASSERT(c.clip_kind == Clipping::Kind::dynamic_threshold);
+  DDIM_ASSERT(static_cast<Index>(scratch.size()) >= x_t.rows());
+  detail::step_thresholded_impl(c, x_t, model_output, detail::NoNoise{}, x_prev, scratch);
+}
+
+/// x0_pred of a step (the model output converted, before any clipping): written into `x0_pred`
+/// (same shape as x_t). Used by observers and by custom loops; no allocation, no exception.
+template <class Scalar, class DX, class DM, class Out>
+void predicted_x0(const StepCoefficients<Scalar>& c, const Eigen::ArrayBase<DX>& x_t,
+                  const Eigen::ArrayBase<DM>& model_output, Out&& x0_pred) {
+  static_assert(detail::is_writable_array_v<Out>,
+                "ddim::predicted_x0: x0_pred must be a writable Eigen array expression");
+  DDIM_ASSERT(x0_pred.rows() == x_t.rows() && x0_pred.cols() == x_t.cols());
+  if (model_output.rows() == x_t.rows()) {
+    x0_pred = c.x0_from_x * x_t.derived() + c.x0_from_output * model_output.derived();  // eq. 9
+  } else {
+    x0_pred = c.x0_from_x * x_t.derived() + c.x0_from_output * model_output.derived().topRows(x_t.rows());
+  }
+}
+
+}  // namespace ddim
+
+#endif  // DDIM_STEP_HPP
