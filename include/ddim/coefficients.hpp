@@ -100,21 +100,14 @@ struct StepCoefficients {
   }
 };
 
-/// Computes and validates the coefficients of a step from alpha_bar_t to alpha_bar_prev.
-/// `last_step` marks the step that lands on the final point (Method::ddpm adds no noise there).
-/// Throws std::invalid_argument, naming the parameter, when: the options are invalid; not
-/// 0 <= alpha_bar_t <= alpha_bar_prev <= 1 with alpha_bar_t < 1; the prediction cannot be
-/// converted at alpha_bar_t (epsilon at zero SNR); or sigma(eta)^2 > 1 - alpha_bar_prev
-/// (eta above max_eta) without Options::clamp_sigma.
-template <class Scalar = double>
-StepCoefficients<Scalar> step_coefficients(double alpha_bar_t, double alpha_bar_prev,
-                                           const Options& options, bool last_step,
-                                           const std::string& where = "ddim::step_coefficients") {
-  options.validate(where);
-  detail::require_in_range(where, "alpha_bar_t", alpha_bar_t, 0.0, true, 1.0, false);
-  detail::require_in_range(where, "alpha_bar_prev", alpha_bar_prev, alpha_bar_t, true, 1.0, true);
-  validate_prediction(where, options.prediction, alpha_bar_t);
+namespace detail {
 
+// The coefficients of eq. 12 / DDPM eq. 7 from a noise level alpha_bar_t (where x is) to
+// alpha_bar_prev (where it lands), for validated input. Shared by sampling steps (landing on less
+// noise) and inversion steps (landing on more noise, eta = 0).
+template <class Scalar>
+StepCoefficients<Scalar> make_step_coefficients(double alpha_bar_t, double alpha_bar_prev, const Options& options,
+                                                 bool last_step, const std::string& where) {
   const double a_t = alpha_bar_t;
   const double a_s = alpha_bar_prev;
   StepCoefficients<double> c;
@@ -124,7 +117,9 @@ StepCoefficients<Scalar> step_coefficients(double alpha_bar_t, double alpha_bar_
   // x_prev = u0 * x0_pred + ue * eps + ux * x_t + noise
   double u0 = 0.0, ue = 0.0, ux = 0.0;
   if (options.method == Method::ddim) {
-    double sigma2 = options.eta * options.eta * posterior_variance(a_t, a_s);  // eq. 16, squared
+    // eq. 16, squared; exactly 0 for eta = 0 (also where the variance itself is undefined: an
+    // encoding step from clean data, alpha_bar_t = 1)
+    double sigma2 = options.eta > 0.0 ? options.eta * options.eta * posterior_variance(a_t, a_s) : 0.0;
     const double room = 1.0 - a_s;
     if (sigma2 > room) {
       // eta <= 1 never exceeds the bound mathematically: only rounding gets here, clamp it
@@ -196,6 +191,54 @@ StepCoefficients<Scalar> step_coefficients(double alpha_bar_t, double alpha_bar_
     c.prev_from_output = 0.0;
   }
   return c.template cast<Scalar>();
+}
+
+}  // namespace detail
+
+/// Computes and validates the coefficients of a step from alpha_bar_t to alpha_bar_prev.
+/// `last_step` marks the step that lands on the final point (Method::ddpm adds no noise there).
+/// Throws std::invalid_argument, naming the parameter, when: the options are invalid; not
+/// 0 <= alpha_bar_t <= alpha_bar_prev <= 1 with alpha_bar_t < 1; the prediction cannot be
+/// converted at alpha_bar_t (epsilon at zero SNR); or sigma(eta)^2 > 1 - alpha_bar_prev
+/// (eta above max_eta) without Options::clamp_sigma.
+template <class Scalar = double>
+StepCoefficients<Scalar> step_coefficients(double alpha_bar_t, double alpha_bar_prev,
+                                           const Options& options, bool last_step,
+                                           const std::string& where = "ddim::step_coefficients") {
+  options.validate(where);
+  detail::require_in_range(where, "alpha_bar_t", alpha_bar_t, 0.0, true, 1.0, false);
+  detail::require_in_range(where, "alpha_bar_prev", alpha_bar_prev, alpha_bar_t, true, 1.0, true);
+  validate_prediction(where, options.prediction, alpha_bar_t);
+  return detail::make_step_coefficients<Scalar>(alpha_bar_t, alpha_bar_prev, options, last_step, where);
+}
+
+/// The coefficients of one deterministic encoding step (eq. 12 with sigma = 0 run towards more
+/// noise, i.e. an Euler step of the ODE of eq. 14 backwards): x at noise level alpha_bar_from is
+/// split into (x0_pred, eps) by the model output, then x_to = sqrt(alpha_bar_to) x0_pred +
+/// sqrt(1 - alpha_bar_to) eps. Clipping and the prediction type of `options` apply; the step
+/// family must be Method::ddim with eta = 0. Throws std::invalid_argument, naming the parameter,
+/// unless 0 <= alpha_bar_to <= alpha_bar_from <= 1 with alpha_bar_to < 1 and the prediction can
+/// be converted at alpha_bar_from (x0-prediction cannot at alpha_bar_from = 1: eps is undefined on
+/// clean data; encode from FinalAlphaBar::alpha_bar_0 then).
+template <class Scalar = double>
+StepCoefficients<Scalar> inversion_coefficients(double alpha_bar_from, double alpha_bar_to, const Options& options,
+                                                const std::string& where = "ddim::inversion_coefficients") {
+  options.validate(where);
+  if (options.method != Method::ddim) {
+    detail::fail_text(where, "options.method", "Method::ddpm", "Method::ddim (inversion is deterministic)");
+  }
+  if (options.eta != 0.0) detail::fail(where, "options.eta", options.eta, "0 (inversion is deterministic)");
+  detail::require_in_range(where, "alpha_bar_to", alpha_bar_to, 0.0, true, 1.0, false);
+  detail::require_in_range(where, "alpha_bar_from", alpha_bar_from, alpha_bar_to, true, 1.0, true);
+  if (options.prediction == Prediction::x0 && alpha_bar_from == 1.0) {
+    detail::fail(where, "alpha_bar_from", alpha_bar_from,
+                 "alpha_bar_from < 1 for x0-prediction (eps = (x - x0) / sqrt(1 - alpha_bar) is undefined on "
+                 "clean data; encode from FinalAlphaBar::alpha_bar_0)");
+  }
+  if (options.prediction == Prediction::epsilon && alpha_bar_from == 0.0) {
+    validate_prediction(where, options.prediction, alpha_bar_from);
+  }
+  return detail::make_step_coefficients<Scalar>(alpha_bar_from, alpha_bar_to, options, false, where);
 }
 
 /// alpha_bar at a train timestep, or the final value for t_prev = -1.

@@ -66,6 +66,9 @@ struct Options {
   bool use_clipped_model_output = false;
   /// The alpha_bar of the last step's landing point.
   FinalAlphaBar final_alpha_bar = FinalAlphaBar::one;
+  /// Sampling loops only: after every model call, check the output for NaN and Inf and throw
+  /// std::runtime_error naming the step and timestep (an extra pass over the output per step).
+  bool check_finite = false;
 
   /// Deterministic DDIM or its stochastic generalization with the given eta.
   static Options ddim(double eta_value = 0.0) {

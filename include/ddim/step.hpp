@@ -14,13 +14,13 @@
 
 #include "coefficients.hpp"
 #include "config.hpp"
+#include "detail/no_noise.hpp"
 #include "prediction.hpp"
 
 namespace ddim {
 
 namespace detail {
 
-struct NoNoise {};     // the step without its noise term
 struct NoVariance {};  // no learned variance output: the noise scale is the coefficient's sigma
 
 template <class Out>
@@ -43,7 +43,7 @@ auto noise_term(const StepCoefficients<Scalar>& c, const V& variance_value, cons
 template <class Scalar, class X, class P, class V, class Z, class Out>
 void apply_update(const StepCoefficients<Scalar>& c, const X& x_t, const P& prediction, const V& variance_value,
                   const Z& z, Out& x_prev, Scalar bound, Scalar x0_scale) {
-  constexpr bool has_noise = !std::is_same_v<Z, NoNoise>;
+  constexpr bool has_noise = !std::is_same_v<Z, ddim::NoNoise>;
   const Scalar kx = c.prev_from_x;
   const Scalar km = c.prev_from_output;
   if (!c.clips()) {
@@ -81,7 +81,7 @@ void check_step_arguments(const StepCoefficients<Scalar>& c, const Eigen::ArrayB
   DDIM_ASSERT(x_prev.rows() == x_t.rows() && x_prev.cols() == x_t.cols());
   DDIM_ASSERT(output.cols() == x_t.cols());
   DDIM_ASSERT(c.has_variance_output ? output.rows() == 2 * x_t.rows() : output.rows() == x_t.rows());
-  if constexpr (!std::is_same_v<Z, NoNoise>) {
+  if constexpr (!std::is_same_v<Z, ddim::NoNoise>) {
     static_assert(std::is_same_v<typename Z::Scalar, Scalar>, "ddim::step: z must have the scalar type of x_t");
     DDIM_ASSERT(z.rows() == x_t.rows() && z.cols() == x_t.cols());
   }
@@ -118,9 +118,9 @@ void step(const StepCoefficients<Scalar>& c, const Eigen::ArrayBase<DX>& x_t,
           const Eigen::ArrayBase<DM>& model_output, Out&& x_prev) {
   static_assert(detail::is_writable_array_v<Out>,
                 "ddim::step: x_prev must be a writable Eigen array expression (use .array() on matrices)");
-  detail::check_step_arguments(c, x_t, model_output, detail::NoNoise{}, x_prev);
+  detail::check_step_arguments(c, x_t, model_output, NoNoise{}, x_prev);
   DDIM_ASSERT(c.clip_kind != Clipping::Kind::dynamic_threshold);
-  detail::apply_step(c, x_t.derived(), model_output.derived(), detail::NoNoise{}, x_prev, c.clip_range, Scalar(1));
+  detail::apply_step(c, x_t.derived(), model_output.derived(), NoNoise{}, x_prev, c.clip_range, Scalar(1));
 }
 
 namespace detail {
@@ -136,7 +136,7 @@ void step_thresholded_impl(const StepCoefficients<Scalar>& c, const Eigen::Array
         (c.x0_from_x * x_col + c.x0_from_output * out_col.topRows(rows)), c.threshold_ratio,
         c.threshold_max_value, scratch);
     auto prev_col = x_prev.col(j);
-    if constexpr (std::is_same_v<Z, NoNoise>) {
+    if constexpr (std::is_same_v<Z, ddim::NoNoise>) {
       apply_step(c, x_col, out_col, z, prev_col, threshold, Scalar(1) / threshold);
     } else {
       apply_step(c, x_col, out_col, z.col(j), prev_col, threshold, Scalar(1) / threshold);
@@ -169,24 +169,45 @@ void step_thresholded(const StepCoefficients<Scalar>& c, const Eigen::ArrayBase<
                       const Eigen::ArrayBase<DM>& model_output, Out&& x_prev, Scratch& scratch) {
   static_assert(detail::is_writable_array_v<Out>,
                 "ddim::step_thresholded: x_prev must be a writable Eigen array expression");
-  detail::check_step_arguments(c, x_t, model_output, detail::NoNoise{}, x_prev);
+  detail::check_step_arguments(c, x_t, model_output, NoNoise{}, x_prev);
   DDIM_ASSERT(c.clip_kind == Clipping::Kind::dynamic_threshold);
   DDIM_ASSERT(static_cast<Index>(scratch.size()) >= x_t.rows());
-  detail::step_thresholded_impl(c, x_t, model_output, detail::NoNoise{}, x_prev, scratch);
+  detail::step_thresholded_impl(c, x_t, model_output, NoNoise{}, x_prev, scratch);
 }
 
-/// x0_pred of a step (the model output converted, before any clipping): written into `x0_pred`
-/// (same shape as x_t). Used by observers and by custom loops; no allocation, no exception.
+/// x0_pred as the step uses it: the model output converted (eq. 9 for epsilon-prediction) and,
+/// for Clipping::Kind::range, clamped; written into `x0_pred` (shaped like x_t). For dynamic
+/// thresholding use predicted_x0_thresholded. No allocation, no exception.
 template <class Scalar, class DX, class DM, class Out>
 void predicted_x0(const StepCoefficients<Scalar>& c, const Eigen::ArrayBase<DX>& x_t,
                   const Eigen::ArrayBase<DM>& model_output, Out&& x0_pred) {
   static_assert(detail::is_writable_array_v<Out>,
                 "ddim::predicted_x0: x0_pred must be a writable Eigen array expression");
   DDIM_ASSERT(x0_pred.rows() == x_t.rows() && x0_pred.cols() == x_t.cols());
-  if (model_output.rows() == x_t.rows()) {
-    x0_pred = c.x0_from_x * x_t.derived() + c.x0_from_output * model_output.derived();  // eq. 9
+  DDIM_ASSERT(c.clip_kind != Clipping::Kind::dynamic_threshold);
+  const auto prediction = model_output.derived().topRows(x_t.rows());
+  if (c.clip_kind == Clipping::Kind::range) {
+    x0_pred = (c.x0_from_x * x_t.derived() + c.x0_from_output * prediction).max(-c.clip_range).min(c.clip_range);
   } else {
-    x0_pred = c.x0_from_x * x_t.derived() + c.x0_from_output * model_output.derived().topRows(x_t.rows());
+    x0_pred = c.x0_from_x * x_t.derived() + c.x0_from_output * prediction;  // eq. 9
+  }
+}
+
+/// x0_pred as a dynamically thresholded step uses it: per column, clamped to [-s, s] and divided
+/// by s (see step_thresholded; `scratch` holds at least x_t.rows() scalars).
+template <class Scalar, class DX, class DM, class Out, class Scratch>
+void predicted_x0_thresholded(const StepCoefficients<Scalar>& c, const Eigen::ArrayBase<DX>& x_t,
+                              const Eigen::ArrayBase<DM>& model_output, Out&& x0_pred, Scratch& scratch) {
+  static_assert(detail::is_writable_array_v<Out>,
+                "ddim::predicted_x0_thresholded: x0_pred must be a writable Eigen array expression");
+  DDIM_ASSERT(x0_pred.rows() == x_t.rows() && x0_pred.cols() == x_t.cols());
+  DDIM_ASSERT(c.clip_kind == Clipping::Kind::dynamic_threshold);
+  const Index rows = x_t.rows();
+  for (Index j = 0; j < x_t.cols(); ++j) {
+    auto column = x0_pred.col(j);
+    column = c.x0_from_x * x_t.derived().col(j) + c.x0_from_output * model_output.derived().col(j).topRows(rows);
+    const Scalar threshold = dynamic_threshold(column, c.threshold_ratio, c.threshold_max_value, scratch);
+    column = column.max(-threshold).min(threshold) / threshold;
   }
 }
 

@@ -1,0 +1,290 @@
+// ddim: header-only DDIM/DDPM samplers. MIT licence.
+//
+// sample.hpp: the sampling loop, x_T -> x_0, around the user's model:
+//   for each step k: output = model(x, t(k)); [z = noise(k)]; x = step(x, output, z); observer(...)
+// A SamplingPlan holds the validated coefficients of every step (all configuration errors are
+// thrown when it is built); a Sampler adds the working buffers, allocated once, so that a real-time
+// caller can sample again and again without any heap allocation. `ddim::sample` does both in one
+// call for the common case.
+#ifndef DDIM_SAMPLE_HPP
+#define DDIM_SAMPLE_HPP
+
+#include <stdexcept>
+#include <string>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "coefficients.hpp"
+#include "config.hpp"
+#include "detail/no_noise.hpp"
+#include "detail/validate.hpp"
+#include "observer.hpp"
+#include "options.hpp"
+#include "predictor.hpp"
+#include "schedule.hpp"
+#include "step.hpp"
+#include "timesteps.hpp"
+
+namespace ddim {
+
+/// Where the model is evaluated during encoding (inversion), for the step from noise level s to
+/// the next larger train timestep t. Both conventions are in use; neither is a default.
+enum class ModelTime {
+  /// At the step's source s (the paper's ODE, eq. 14, integrated backwards by explicit Euler:
+  /// eps(x_s, s)). The first step starts from the clean x0, which has no train timestep; the
+  /// model is evaluated at timestep 0 there, the nearest level it was trained on.
+  source,
+  /// At the step's destination t, on the sample that is still at level s: what diffusers'
+  /// DDIMInverseScheduler and the pipelines built on it (DDIM inversion, prompt-to-prompt,
+  /// null-text inversion) do, so that encoding evaluates the model at the very (x-level, t) pairs
+  /// decoding will use, on the sample one level below.
+  destination
+};
+
+/// The validated, precomputed configuration of a loop: per step, its coefficients, the
+/// timesteps it goes from and to, and the timestep the model is evaluated at. Building it throws
+/// std::invalid_argument (naming the parameter, and the step where it matters) for every invalid
+/// combination: options, a schedule and timesteps of different T, epsilon-prediction at a
+/// zero-SNR timestep, eta above its bound, ...
+template <class Scalar>
+class SamplingPlan {
+ public:
+  /// One step of the loop.
+  struct Step {
+    StepCoefficients<Scalar> coefficients;
+    int t;        ///< the train timestep x is at before the step (-1: the clean end, encoding only)
+    int t_prev;   ///< the train timestep x is at after the step (-1: the final point, decoding only)
+    int model_t;  ///< the timestep passed to the model
+  };
+
+  /// Decoding (sampling): x at t(k) -> x at t_prev(k) for every step of `timesteps`, the model
+  /// evaluated at t(k).
+  SamplingPlan(const NoiseSchedule<Scalar>& schedule, const Timesteps& timesteps, const Options& options)
+      : options_(options) {
+    const std::string where = "ddim::SamplingPlan";
+    check(where, schedule, timesteps, options);
+    steps_.reserve(static_cast<std::size_t>(timesteps.num_steps()));
+    for (int k = 0; k < timesteps.num_steps(); ++k) {
+      const int t = timesteps.t(k);
+      steps_.push_back(Step{step_coefficients(schedule, timesteps, k, options), t, timesteps.t_prev(k), t});
+      adds_noise_ = adds_noise_ || steps_.back().coefficients.adds_noise();
+    }
+  }
+
+  /// Encoding (DDIM inversion, eq. 14 run backwards with eta = 0): the mirror of `timesteps`,
+  /// x at the final point (alpha_bar per options.final_alpha_bar) -> t(S-1) -> ... -> t(0), so that
+  /// decoding the result with the same timesteps and options walks the same alpha_bar values in
+  /// reverse. `model_time` says where the model is evaluated. Options must be Method::ddim with
+  /// eta = 0; prediction, clipping and final_alpha_bar apply. Throws std::invalid_argument.
+  static SamplingPlan encoding(const NoiseSchedule<Scalar>& schedule, const Timesteps& timesteps,
+                               const Options& options, ModelTime model_time) {
+    const std::string where = "ddim::SamplingPlan::encoding";
+    SamplingPlan plan(options);
+    check(where, schedule, timesteps, options);
+    plan.encodes_ = true;
+    const int num_steps = timesteps.num_steps();
+    plan.steps_.reserve(static_cast<std::size_t>(num_steps));
+    for (int j = 0; j < num_steps; ++j) {
+      const int k = num_steps - 1 - j;  // the decoding step this one mirrors
+      const int from = timesteps.t_prev(k), to = timesteps.t(k);
+      const int model_t = model_time == ModelTime::destination ? to : (from < 0 ? 0 : from);
+      plan.steps_.push_back(Step{inversion_coefficients<Scalar>(alpha_bar_at(schedule, from, options.final_alpha_bar),
+                                                                alpha_bar_at(schedule, to, options.final_alpha_bar),
+                                                                options,
+                                                                where + " (step " + std::to_string(j) + ": t = " +
+                                                                    std::to_string(from) + " -> " + std::to_string(to) + ")"),
+                                 from, to, model_t});
+    }
+    return plan;
+  }
+
+  int num_steps() const { return static_cast<int>(steps_.size()); }
+  const Options& options() const { return options_; }
+  /// Step k (0 <= k < num_steps()).
+  const Step& step(int step_index) const {
+    DDIM_ASSERT(step_index >= 0 && step_index < num_steps());
+    return steps_[static_cast<std::size_t>(step_index)];
+  }
+  /// The coefficients of step k.
+  const StepCoefficients<Scalar>& coefficients(int step_index) const { return step(step_index).coefficients; }
+  /// True for an encoding (inversion) plan.
+  bool encodes() const { return encodes_; }
+  /// True when some step adds noise (the loop then needs a noise source).
+  bool adds_noise() const { return adds_noise_; }
+  /// True when the model output carries a variance half (Variance::learned_range).
+  bool has_variance_output() const {
+    return !encodes_ && options_.method == Method::ddpm && options_.variance == Variance::learned_range;
+  }
+  /// True when x0 is dynamically thresholded (the loop then needs a scratch column).
+  bool thresholds() const { return options_.clipping.kind == Clipping::Kind::dynamic_threshold; }
+
+ private:
+  explicit SamplingPlan(const Options& options) : options_(options) {}
+
+  static void check(const std::string& where, const NoiseSchedule<Scalar>& schedule, const Timesteps& timesteps,
+                    const Options& options) {
+    options.validate(where);
+    if (timesteps.num_train_steps() != schedule.num_train_steps()) {
+      detail::fail(where, "timesteps.num_train_steps()", timesteps.num_train_steps(),
+                   "equal to schedule.num_train_steps() = " + std::to_string(schedule.num_train_steps()));
+    }
+  }
+
+  Options options_;
+  std::vector<Step> steps_;
+  bool adds_noise_ = false;
+  bool encodes_ = false;
+};
+
+/// What a sampling or encoding loop reports.
+struct SampleResult {
+  int steps_taken = 0;         ///< steps completed (num_steps unless an observer stopped the loop)
+  bool stopped_early = false;  ///< an observer returned false
+};
+
+namespace detail {
+
+template <class D>
+decltype(auto) as_array(Eigen::ArrayBase<D>& x) {
+  return x.derived();
+}
+template <class D>
+auto as_array(Eigen::MatrixBase<D>& x) {
+  return x.array();
+}
+
+template <class State, class Scalar>
+void check_state_type() {
+  using Plain = std::remove_reference_t<State>;
+  static_assert(std::is_base_of_v<Eigen::DenseBase<std::decay_t<State>>, std::decay_t<State>>,
+                "ddim: the state x must be an Eigen array, matrix, Map or Ref (one column per sample)");
+  static_assert(!std::is_const_v<Plain>, "ddim: the state x must be writable: the loop updates it in place");
+  static_assert(std::is_same_v<typename std::decay_t<State>::Scalar, Scalar>,
+                "ddim: the state's scalar type must be the schedule's (NoiseSchedule<float> with float tensors, "
+                "NoiseSchedule<double> with double tensors)");
+}
+
+}  // namespace detail
+
+/// A sampling loop with its working buffers: the model output, the noise, the x0 prediction for
+/// observers, and a scratch column for thresholding. They are allocated before the first step of
+/// `sample` (or by `reserve`) and reused while the batch shape stays the same, so repeated calls
+/// do not allocate. Not thread-safe: use one Sampler per thread.
+template <class Scalar>
+class Sampler {
+ public:
+  Sampler(const NoiseSchedule<Scalar>& schedule, const Timesteps& timesteps, const Options& options)
+      : plan_(schedule, timesteps, options) {}
+  explicit Sampler(SamplingPlan<Scalar> plan) : plan_(std::move(plan)) {}
+
+  const SamplingPlan<Scalar>& plan() const { return plan_; }
+
+  /// Allocates the working buffers for a batch of `cols` samples of `rows` values now (a
+  /// real-time caller does this once, outside its control loop).
+  void reserve(Index rows, Index cols) {
+    const Index output_rows = plan_.has_variance_output() ? 2 * rows : rows;
+    if (output_.rows() != output_rows || output_.cols() != cols) output_.resize(output_rows, cols);
+    if (plan_.adds_noise() && (noise_.rows() != rows || noise_.cols() != cols)) noise_.resize(rows, cols);
+    if (plan_.thresholds() && scratch_.size() < rows) scratch_.resize(rows);
+  }
+
+  /// Runs the loop on x in place: x_T in, x_0 (or the state where an observer stopped) out.
+  /// `x` is any writable Eigen object (Array, Matrix, Map over your buffer, Ref) with one column
+  /// per sample; the model is called once per step for the whole batch. `noise` is required when
+  /// the plan adds noise (eta > 0, DDPM variances), `observer` is optional.
+  /// Throws before the first step if the noise source is missing or rejects the batch; during the
+  /// loop only if the model misbehaves (an output of the wrong shape, or NaN/Inf with
+  /// Options::check_finite). The step itself never throws or allocates.
+  template <class State, class Model, class Noise = NoNoise, class Observer = NullObserver>
+  SampleResult sample(State&& x, Model&& model, Noise&& noise = Noise{}, Observer&& observer = Observer{}) {
+    detail::check_state_type<State, Scalar>();
+    static_assert(is_noise_source_v<Noise, Scalar>,
+                  "ddim: the noise source must be ddim::no_noise, an object with step_noise(step_index, t, z), or "
+                  "a callable noise(step_index, t, z) filling z (an Eigen::Array<Scalar, Dynamic, Dynamic>)");
+    const std::string where = "ddim::sample";
+    using NoiseType = std::decay_t<Noise>;
+    const Index rows = x.rows(), cols = x.cols();
+    if constexpr (std::is_same_v<NoiseType, NoNoise>) {
+      if (plan_.adds_noise()) {
+        detail::fail_text(where, "noise", "ddim::no_noise",
+                          "a noise source (e.g. ddim::PhiloxNoise(seed)): these options add noise (eta = " +
+                              detail::format_value(plan_.options().eta) + ", method " +
+                              (plan_.options().method == Method::ddim ? "ddim" : "ddpm") + ")");
+      }
+    } else {
+      detail::prepare_noise(noise, rows, cols);
+    }
+    reserve(rows, cols);
+    if constexpr (!detail::is_null_observer_v<Observer>) {
+      if (x0_.rows() != rows || x0_.cols() != cols) x0_.resize(rows, cols);
+    }
+
+    auto& state = x;
+    auto&& state_array = detail::as_array(state);
+    SampleResult result;
+    const Index output_rows = output_.rows();
+    for (int k = 0; k < plan_.num_steps(); ++k) {
+      const auto& planned = plan_.step(k);
+      const StepCoefficients<Scalar>& c = planned.coefficients;
+      const int t = planned.model_t;
+      const StepInfo info{k, plan_.num_steps(), planned.t, planned.t_prev, t};
+      detail::call_model<Scalar>(model, std::as_const(state), t, output_, output_rows, where);
+      if (plan_.options().check_finite && !output_.allFinite()) {
+        throw std::runtime_error(where + ": the model output contains NaN or Inf at step " + std::to_string(k) +
+                                 " (t = " + std::to_string(t) + ")");
+      }
+      if constexpr (!detail::is_null_observer_v<Observer>) {
+        if (plan_.thresholds()) predicted_x0_thresholded(c, state_array, output_, x0_, scratch_);
+        else predicted_x0(c, state_array, output_, x0_);
+      }
+      bool stepped = false;
+      if constexpr (!std::is_same_v<NoiseType, NoNoise>) {
+        if (c.adds_noise()) {
+          detail::draw_noise(noise, k, t, noise_);
+          if (plan_.thresholds()) step_thresholded(c, state_array, output_, noise_, state_array, scratch_);
+          else step(c, state_array, output_, noise_, state_array);
+          stepped = true;
+        }
+      }
+      if (!stepped) {
+        DDIM_ASSERT(!c.adds_noise());  // a plan that adds noise was refused without a source above
+        if (plan_.thresholds()) step_thresholded(c, state_array, output_, state_array, scratch_);
+        else step(c, state_array, output_, state_array);
+      }
+      result.steps_taken = k + 1;
+      if constexpr (!detail::is_null_observer_v<Observer>) {
+        if (!detail::notify(observer, info, std::as_const(state), std::as_const(x0_))) {
+          result.stopped_early = result.steps_taken < plan_.num_steps();
+          break;
+        }
+      }
+    }
+    return result;
+  }
+
+ private:
+  SamplingPlan<Scalar> plan_;
+  ModelOutput<Scalar> output_;
+  ModelOutput<Scalar> noise_;
+  ModelOutput<Scalar> x0_;
+  Eigen::Array<Scalar, Eigen::Dynamic, 1> scratch_;
+};
+
+/// Samples x_T -> x_0 in place in one call: builds the plan (validating everything), allocates
+/// the working buffers once, then runs the loop (see Sampler::sample for the arguments).
+///   auto schedule = ddim::NoiseSchedule<float>::linear(1000);
+///   auto steps = ddim::Timesteps::leading(1000, 50);
+///   Eigen::ArrayXf x = ddim::gaussian<float>(n, seed);
+///   ddim::sample(schedule, steps, ddim::Options{}, x, [&](const auto& x_t, int t, auto& eps) { eps = net(x_t, t); });
+template <class Scalar, class State, class Model, class Noise = NoNoise, class Observer = NullObserver>
+SampleResult sample(const NoiseSchedule<Scalar>& schedule, const Timesteps& timesteps, const Options& options,
+                    State&& x, Model&& model, Noise&& noise = Noise{}, Observer&& observer = Observer{}) {
+  Sampler<Scalar> sampler(schedule, timesteps, options);
+  return sampler.sample(std::forward<State>(x), std::forward<Model>(model), std::forward<Noise>(noise),
+                        std::forward<Observer>(observer));
+}
+
+}  // namespace ddim
+
+#endif  // DDIM_SAMPLE_HPP
