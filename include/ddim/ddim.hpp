@@ -12,5 +12,12 @@
 #include "coefficients.hpp"
 #include "step.hpp"
 #include "forward.hpp"
+#include "noise.hpp"
+#include "predictor.hpp"
+#include "observer.hpp"
+#include "sample.hpp"
+#include "invert.hpp"
+#include "interpolate.hpp"
+#include "gaussian_mixture.hpp"
 
 #endif  // DDIM_DDIM_HPP
