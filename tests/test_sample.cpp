@@ -312,3 +312,33 @@ TEST_CASE("learned-range DDPM feeds the model's variance half to the step", "[sa
   }
   CHECK((x == by_hand).all());
 }
+
+TEST_CASE("stateful noise sources are told where diffusers draws noise the step does not use", "[sample][noise]") {
+  // diffusers' DDIMScheduler draws noise at every step when eta > 0 (at the last step too, where
+  // sigma = 0) and DDPMScheduler whenever t > 0; a torch-compatible generator must consume its
+  // stream the same way, so the loop reports the draws it does not need through skip_step.
+  struct Counting {
+    std::vector<int> drawn, skipped;
+    void step_noise(int step_index, int, ddim::ModelOutput<double>& z) {
+      drawn.push_back(step_index);
+      z.setZero();
+    }
+    void skip_step(int step_index, int, ddim::Index, ddim::Index) { skipped.push_back(step_index); }
+  };
+  const auto& s = schedule<double>();
+  Eigen::ArrayXd x = Eigen::ArrayXd::Constant(3, 0.1);
+  Counting ddim_noise;
+  ddim::sample(s, ddim::Timesteps::leading(1000, 10), ddim::Options::ddim(0.5), x, test_model<double>, ddim_noise);
+  CHECK(ddim_noise.drawn.size() == 9);
+  CHECK(ddim_noise.skipped == std::vector<int>{9});  // the last step, landing on alpha_bar = 1
+  Counting deterministic;
+  ddim::sample(s, ddim::Timesteps::leading(1000, 10), ddim::Options::ddim(0.0), x, test_model<double>, deterministic);
+  CHECK(deterministic.drawn.empty());
+  CHECK(deterministic.skipped.empty());
+  Counting ddpm_leading, ddpm_trailing;
+  ddim::sample(s, ddim::Timesteps::leading(1000, 10), ddim::Options::ddpm(), x, test_model<double>, ddpm_leading);
+  CHECK(ddpm_leading.drawn.size() == 9);
+  CHECK(ddpm_leading.skipped.empty());  // the last step is t = 0: diffusers draws nothing there either
+  ddim::sample(s, ddim::Timesteps::trailing(1000, 10), ddim::Options::ddpm(), x, test_model<double>, ddpm_trailing);
+  CHECK(ddpm_trailing.skipped == std::vector<int>{9});  // last t = 99 > 0: diffusers draws (and adds) noise
+}

@@ -14,7 +14,10 @@
 //
 // Noise source: `ddim::no_noise`, an object with a member step_noise(step_index, t, z), or a
 // callable noise(step_index, t, z), filling z (shaped like x_t, standard normal) for the step.
-// An optional member prepare(rows, cols) is called before the first step to validate the batch.
+// Optional members: prepare(rows, cols), called before the first step to validate the batch;
+// skip_step(step_index, t, rows, cols), called for a step that adds no noise but where diffusers'
+// scheduler would still have drawn (and discarded) a tensor of noise, so that a stateful source
+// (a torch-compatible generator) keeps its stream where diffusers' would be.
 #ifndef DDIM_PREDICTOR_HPP
 #define DDIM_PREDICTOR_HPP
 
@@ -54,6 +57,12 @@ struct has_step_noise_member : std::false_type {};
 template <class Noise, class Z>
 struct has_step_noise_member<Noise, Z,
                              std::void_t<decltype(std::declval<Noise&>().step_noise(0, 0, std::declval<Z&>()))>>
+    : std::true_type {};
+
+template <class Noise, class = void>
+struct has_skip_step_member : std::false_type {};
+template <class Noise>
+struct has_skip_step_member<Noise, std::void_t<decltype(std::declval<Noise&>().skip_step(0, 0, Index(0), Index(0)))>>
     : std::true_type {};
 
 template <class Noise, class = void>
@@ -115,6 +124,18 @@ void draw_noise(Noise& noise, int step_index, int t, Z& z) {
   } else {
     noise(step_index, t, z);
   }
+}
+
+/// Tells a stateful noise source that diffusers would have drawn (and discarded) a step's noise
+/// here, so that it can advance its stream the same way; counter-based sources ignore it.
+template <class Noise>
+void skip_noise(Noise& noise, int step_index, int t, Index rows, Index cols) {
+  if constexpr (has_skip_step_member<Noise>::value) noise.skip_step(step_index, t, rows, cols);
+  (void)noise;
+  (void)step_index;
+  (void)t;
+  (void)rows;
+  (void)cols;
 }
 
 /// Lets a noise source validate the batch shape before the first step, if it wants to.

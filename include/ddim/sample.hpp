@@ -56,6 +56,9 @@ class SamplingPlan {
     int t;        ///< the train timestep x is at before the step (-1: the clean end, encoding only)
     int t_prev;   ///< the train timestep x is at after the step (-1: the final point, decoding only)
     int model_t;  ///< the timestep passed to the model
+    /// Whether diffusers' scheduler draws a noise tensor at this step, used or not: DDIMScheduler
+    /// at every step when eta > 0 (also where sigma = 0), DDPMScheduler whenever t > 0.
+    bool reference_draws_noise;
   };
 
   /// Decoding (sampling): x at t(k) -> x at t_prev(k) for every step of `timesteps`, the model
@@ -67,7 +70,8 @@ class SamplingPlan {
     steps_.reserve(static_cast<std::size_t>(timesteps.num_steps()));
     for (int k = 0; k < timesteps.num_steps(); ++k) {
       const int t = timesteps.t(k);
-      steps_.push_back(Step{step_coefficients(schedule, timesteps, k, options), t, timesteps.t_prev(k), t});
+      const bool reference_draws = options.method == Method::ddim ? options.eta > 0.0 : t > 0;
+      steps_.push_back(Step{step_coefficients(schedule, timesteps, k, options), t, timesteps.t_prev(k), t, reference_draws});
       adds_noise_ = adds_noise_ || steps_.back().coefficients.adds_noise();
     }
   }
@@ -94,7 +98,7 @@ class SamplingPlan {
                                                                 options,
                                                                 where + " (step " + std::to_string(j) + ": t = " +
                                                                     std::to_string(from) + " -> " + std::to_string(to) + ")"),
-                                 from, to, model_t});
+                                 from, to, model_t, false});
     }
     return plan;
   }
@@ -249,6 +253,9 @@ class Sampler {
       }
       if (!stepped) {
         DDIM_ASSERT(!c.adds_noise());  // a plan that adds noise was refused without a source above
+        if constexpr (!std::is_same_v<NoiseType, NoNoise>) {
+          if (planned.reference_draws_noise) detail::skip_noise(noise, k, t, rows, cols);
+        }
         if (plan_.thresholds()) step_thresholded(c, state_array, output_, state_array, scratch_);
         else step(c, state_array, output_, state_array);
       }
