@@ -385,3 +385,27 @@ TEST_CASE("predicted_x0 is eq. 9 for epsilon-prediction", "[step]") {
   const Eigen::ArrayXd expected = (x - s.sqrt_one_minus_alpha_bar(250) * eps) / s.sqrt_alpha_bar(250);
   CHECK((x0 - expected).abs().maxCoeff() < 1e-15);
 }
+
+TEMPLATE_TEST_CASE("contiguous and strided operands give the same step", "[step]", float, double) {
+  // Contiguous arrays take the raw-memory kernel, views with a stride take Eigen's expression
+  // path; both use one association order, so without fused multiply-add contraction (this
+  // build's flags) they agree bit for bit.
+  using Array = Eigen::Array<TestType, Eigen::Dynamic, Eigen::Dynamic>;
+  const auto& s = schedule<TestType>();
+  oracle::Normal normal(14);
+  Array big_x(20, 6), big_m(20, 6), big_z(20, 6);
+  normal.fill(big_x);
+  normal.fill(big_m);
+  normal.fill(big_z);
+  for (const auto& config : configurations()) {
+    if (config.options.clipping.kind == ddim::Clipping::Kind::dynamic_threshold) continue;
+    if (config.options.method == ddim::Method::ddpm && config.options.variance == ddim::Variance::learned_range) continue;
+    const auto c = ddim::step_coefficients<TestType>(s.alpha_bars_double()(600), s.alpha_bars_double()(560), config.options, false);
+    const Array x = big_x.topRows(13), m = big_m.topRows(13), z = big_z.topRows(13);  // contiguous copies
+    Array contiguous(13, 6), strided_out = Array::Zero(20, 6);
+    ddim::step(c, x, m, z, contiguous);
+    ddim::step(c, big_x.topRows(13), big_m.topRows(13), big_z.topRows(13), strided_out.topRows(13));  // outer stride 20
+    INFO(describe(config.options));
+    CHECK((strided_out.topRows(13) == contiguous).all());
+  }
+}

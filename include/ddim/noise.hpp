@@ -423,6 +423,21 @@ class PhiloxNoise {
     fill(static_cast<std::uint32_t>(step_index) + 1u, z);
   }
 
+  /// Writes values begin ... begin + count - 1 of column `column`'s noise for sampling step
+  /// `step_index` (the same values step_noise puts there) to `out`. This is what lets a step
+  /// generate its noise in small chunks and consume them at once (ddim::step with a noise
+  /// source), with no noise tensor in memory. No allocation.
+  template <class Scalar>
+  void step_noise_range(int step_index, Index column, Index begin, Index count, Scalar* out) const {
+    static_assert(std::is_same_v<Scalar, float> || std::is_same_v<Scalar, double>,
+                  "ddim::PhiloxNoise fills float or double tensors");
+    const auto j = static_cast<std::size_t>(column);
+    const std::uint64_t seed = sample_seeds_.empty() ? seed_ : sample_seeds_[j];
+    const std::uint64_t sample = sample_seeds_.empty() ? first_sample_ + static_cast<std::uint64_t>(column) : 0;
+    detail::normal_fill<Scalar>(seed, sample, static_cast<std::uint32_t>(step_index) + 1u, static_cast<std::uint64_t>(begin),
+                                out, static_cast<std::uint64_t>(count));
+  }
+
   /// Fills each column j of `tensor` with slot `slot` of sample j's stream. The tensor must be
   /// stored contiguously per column (any Eigen array, matrix or Map with unit inner stride).
   template <class Derived>

@@ -186,12 +186,7 @@ class Sampler {
 
   /// Allocates the working buffers for a batch of `cols` samples of `rows` values now (a
   /// real-time caller does this once, outside its control loop).
-  void reserve(Index rows, Index cols) {
-    const Index output_rows = plan_.has_variance_output() ? 2 * rows : rows;
-    if (output_.rows() != output_rows || output_.cols() != cols) output_.resize(output_rows, cols);
-    if (plan_.adds_noise() && (noise_.rows() != rows || noise_.cols() != cols)) noise_.resize(rows, cols);
-    if (plan_.thresholds() && scratch_.size() < rows) scratch_.resize(rows);
-  }
+  void reserve(Index rows, Index cols) { reserve(rows, cols, true); }
 
   /// Runs the loop on x in place: x_T in, x_0 (or the state where an observer stopped) out.
   /// `x` is any writable Eigen object (Array, Matrix, Map over your buffer, Ref) with one column
@@ -219,7 +214,14 @@ class Sampler {
     } else {
       detail::prepare_noise(noise, rows, cols);
     }
-    reserve(rows, cols);
+    // Noise sources that produce any range on demand (PhiloxNoise) feed the fused step: no noise
+    // tensor, the noise generated in L1-sized chunks and consumed at once.
+    bool fused_noise = false;
+    if constexpr (generates_noise_ranges_v<NoiseType, Scalar> && detail::has_direct_storage<std::decay_t<State>>::value) {
+      fused_noise = !plan_.thresholds() && !plan_.has_variance_output() && !std::decay_t<State>::IsRowMajor &&
+                    x.innerStride() == 1;
+    }
+    reserve(rows, cols, !fused_noise);
     if constexpr (!detail::is_null_observer_v<Observer>) {
       if (x0_.rows() != rows || x0_.cols() != cols) x0_.resize(rows, cols);
     }
@@ -245,10 +247,18 @@ class Sampler {
       bool stepped = false;
       if constexpr (!std::is_same_v<NoiseType, NoNoise>) {
         if (c.adds_noise()) {
-          detail::draw_noise(noise, k, t, noise_);
-          if (plan_.thresholds()) step_thresholded(c, state_array, output_, noise_, state_array, scratch_);
-          else step(c, state_array, output_, noise_, state_array);
-          stepped = true;
+          if constexpr (generates_noise_ranges_v<NoiseType, Scalar>) {
+            if (fused_noise) {
+              step(c, state_array, output_, noise, k, state_array);
+              stepped = true;
+            }
+          }
+          if (!stepped) {
+            detail::draw_noise(noise, k, t, noise_);
+            if (plan_.thresholds()) step_thresholded(c, state_array, output_, noise_, state_array, scratch_);
+            else step(c, state_array, output_, noise_, state_array);
+            stepped = true;
+          }
         }
       }
       if (!stepped) {
@@ -271,6 +281,13 @@ class Sampler {
   }
 
  private:
+  void reserve(Index rows, Index cols, bool noise_tensor) {
+    const Index output_rows = plan_.has_variance_output() ? 2 * rows : rows;
+    if (output_.rows() != output_rows || output_.cols() != cols) output_.resize(output_rows, cols);
+    if (noise_tensor && plan_.adds_noise() && (noise_.rows() != rows || noise_.cols() != cols)) noise_.resize(rows, cols);
+    if (plan_.thresholds() && scratch_.size() < rows) scratch_.resize(rows);
+  }
+
   SamplingPlan<Scalar> plan_;
   ModelOutput<Scalar> output_;
   ModelOutput<Scalar> noise_;

@@ -14,6 +14,7 @@
 
 #include "coefficients.hpp"
 #include "config.hpp"
+#include "detail/kernels.hpp"
 #include "detail/no_noise.hpp"
 #include "prediction.hpp"
 
@@ -38,6 +39,37 @@ auto noise_term(const StepCoefficients<Scalar>& c, const V& variance_value, cons
   }
 }
 
+// The raw-memory fast path of apply_update (detail/kernels.hpp): taken when every operand is one
+// contiguous range in the same element order and the noise scale is a constant. Returns false
+// when it does not apply.
+template <class Scalar, class X, class P, class V, class Z, class Out>
+bool try_contiguous_update(const StepCoefficients<Scalar>& c, const X& x_t, const P& prediction, const V&,
+                           const Z& z, Out& x_prev, Scalar bound, Scalar x0_scale) {
+  constexpr bool has_noise = !std::is_same_v<Z, ddim::NoNoise>;
+  if constexpr (std::is_same_v<V, NoVariance> && has_direct_storage<X>::value && has_direct_storage<P>::value &&
+                has_direct_storage<std::decay_t<Out>>::value &&
+                (!has_noise || has_direct_storage<std::conditional_t<has_noise, Z, X>>::value)) {
+    const bool shapes_walk_alike =
+        is_vector_shaped(x_t) ||
+        (same_storage_order_v<X, P> && same_storage_order_v<X, Out> &&
+         (!has_noise || same_storage_order_v<X, std::conditional_t<has_noise, Z, X>>));
+    if (!shapes_walk_alike || !is_contiguous(x_t) || !is_contiguous(prediction) || !is_contiguous(x_prev)) return false;
+    const Scalar* z_data = nullptr;
+    if constexpr (has_noise) {
+      if (!is_contiguous(z)) return false;
+      z_data = z.data();
+    }
+    const UpdateScalars<Scalar> k{c.prev_from_x, c.prev_from_output, c.prev_from_x0 * x0_scale, c.x0_from_x,
+                                  c.x0_from_output, bound, c.noise_scale};
+    const Index n = x_t.size();
+    if (c.clips()) return update_contiguous<Scalar, true, has_noise>(n, x_t.data(), prediction.data(), z_data, x_prev.data(), k);
+    return update_contiguous<Scalar, false, has_noise>(n, x_t.data(), prediction.data(), z_data, x_prev.data(), k);
+  } else {
+    (void)c, (void)x_t, (void)prediction, (void)z, (void)x_prev, (void)bound, (void)x0_scale;
+    return false;
+  }
+}
+
 // One fused pass: x_prev = k0 * clamp(x0_pred, -bound, bound) + kx * x_t + km * prediction + std * z,
 // with k0 = prev_from_x0 * x0_scale (the dynamic threshold divides the clipped x0 by s).
 template <class Scalar, class X, class P, class V, class Z, class Out>
@@ -46,6 +78,7 @@ void apply_update(const StepCoefficients<Scalar>& c, const X& x_t, const P& pred
   constexpr bool has_noise = !std::is_same_v<Z, ddim::NoNoise>;
   const Scalar kx = c.prev_from_x;
   const Scalar km = c.prev_from_output;
+  if (try_contiguous_update(c, x_t, prediction, variance_value, z, x_prev, bound, x0_scale)) return;
   if (!c.clips()) {
     if constexpr (has_noise) x_prev = kx * x_t + km * prediction + noise_term(c, variance_value, z);
     else x_prev = kx * x_t + km * prediction;
@@ -173,6 +206,64 @@ void step_thresholded(const StepCoefficients<Scalar>& c, const Eigen::ArrayBase<
   DDIM_ASSERT(c.clip_kind == Clipping::Kind::dynamic_threshold);
   DDIM_ASSERT(static_cast<Index>(scratch.size()) >= x_t.rows());
   detail::step_thresholded_impl(c, x_t, model_output, NoNoise{}, x_prev, scratch);
+}
+
+namespace detail {
+
+template <class Noise, class Scalar, class = void>
+struct has_step_noise_range : std::false_type {};
+template <class Noise, class Scalar>
+struct has_step_noise_range<Noise, Scalar,
+                            std::void_t<decltype(std::declval<const Noise&>().step_noise_range(
+                                0, Index(0), Index(0), Index(0), std::declval<Scalar*>()))>> : std::true_type {};
+
+/// Values of noise generated and consumed at a time by the fused step: 64 Philox outputs, a
+/// few cache lines, so the noise never leaves L1.
+inline constexpr Index kNoiseChunk = 64;
+
+}  // namespace detail
+
+/// True when `Noise` can produce any range of a step's noise on demand (e.g. PhiloxNoise), which
+/// is what the fused step overload below needs.
+template <class Noise, class Scalar>
+constexpr bool generates_noise_ranges_v = detail::has_step_noise_range<std::decay_t<Noise>, Scalar>::value;
+
+/// One step whose noise z is generated on the fly by `noise` for sampling step `step_index`
+/// (the same values noise.step_noise would write), in chunks of 64 values consumed at once, so
+/// no noise tensor is ever stored: the step costs little more than generating its noise. The
+/// result equals step(c, x_t, model_output, z, x_prev) with that z. Every column of x_t,
+/// model_output and x_prev must be contiguous (true for Arrays, Matrices and Maps); Clipping
+/// none or range, no learned variance (use the tensor overload for those). In place allowed;
+/// no allocation, no exception.
+template <class Scalar, class DX, class DM, class Noise, class Out>
+void step(const StepCoefficients<Scalar>& c, const Eigen::ArrayBase<DX>& x_t, const Eigen::ArrayBase<DM>& model_output,
+          const Noise& noise, int step_index, Out&& x_prev) {
+  static_assert(detail::is_writable_array_v<Out>,
+                "ddim::step: x_prev must be a writable Eigen array expression (use .array() on matrices)");
+  static_assert(generates_noise_ranges_v<Noise, Scalar>,
+                "ddim::step: this overload needs a noise source with step_noise_range (e.g. ddim::PhiloxNoise)");
+  detail::check_step_arguments(c, x_t, model_output, NoNoise{}, x_prev);
+  static_assert(!DX::IsRowMajor && !DM::IsRowMajor && !std::decay_t<Out>::IsRowMajor,
+                "ddim::step with a noise source: tensors must store each sample (column) contiguously (column-major)");
+  DDIM_ASSERT(c.clip_kind != Clipping::Kind::dynamic_threshold && !c.learned_range);
+  DDIM_ASSERT(x_t.derived().innerStride() == 1 && model_output.derived().innerStride() == 1 && x_prev.innerStride() == 1);
+  const Index rows = x_t.rows();
+  const detail::UpdateScalars<Scalar> k{c.prev_from_x, c.prev_from_output, c.prev_from_x0, c.x0_from_x,
+                                        c.x0_from_output, c.clip_range, c.noise_scale};
+  alignas(64) Scalar z[detail::kNoiseChunk];
+  for (Index j = 0; j < x_t.cols(); ++j) {
+    const Scalar* x = x_t.derived().data() + j * x_t.derived().outerStride();
+    const Scalar* m = model_output.derived().data() + j * model_output.derived().outerStride();
+    Scalar* out = x_prev.data() + j * x_prev.outerStride();
+    for (Index begin = 0; begin < rows; begin += detail::kNoiseChunk) {
+      const Index count = rows - begin < detail::kNoiseChunk ? rows - begin : detail::kNoiseChunk;
+      noise.step_noise_range(step_index, j, begin, count, z);
+      const bool done = c.clips() ? detail::update_contiguous<Scalar, true, true>(count, x + begin, m + begin, z, out + begin, k)
+                                  : detail::update_contiguous<Scalar, false, true>(count, x + begin, m + begin, z, out + begin, k);
+      DDIM_ASSERT(done);  // only partial overlaps between x_t, the output and x_prev refuse
+      (void)done;
+    }
+  }
 }
 
 /// x0_pred as the step uses it: the model output converted (eq. 9 for epsilon-prediction) and,

@@ -1,0 +1,109 @@
+// ddim::detail kernels: the step's elementwise update on raw contiguous memory. Eigen's
+// expression templates reach the memory bandwidth on large tensors but carry a fixed cost per
+// evaluation (alignment peeling, runtime dispatch) that dominates at robot-policy sizes (~100
+// values); these loops are what the compiler vectorizes directly. They use the association order
+// of the Eigen path in step.hpp, so both give the same bits wherever the compiler does not fuse
+// multiply-adds differently between them.
+#ifndef DDIM_DETAIL_KERNELS_HPP
+#define DDIM_DETAIL_KERNELS_HPP
+
+#include <type_traits>
+#include <utility>
+
+#include "../config.hpp"
+
+#if defined(_MSC_VER)
+#define DDIM_RESTRICT __restrict
+#else
+#define DDIM_RESTRICT __restrict__
+#endif
+
+namespace ddim {
+namespace detail {
+
+/// The scalars of one update in the precision of the tensors:
+///   x_prev = ((k0 clamp(ax x + am m, -bound, bound) + kx x) + km m) + sigma z   (clipped)
+///   x_prev = (kx x + km m) + sigma z                                              (not clipped)
+template <class Scalar>
+struct UpdateScalars {
+  Scalar kx, km, k0, ax, am, bound, sigma;
+};
+
+template <class Scalar, bool Clip, bool Noise>
+inline Scalar update_value(const UpdateScalars<Scalar>& k, Scalar x, Scalar m, Scalar z) {
+  Scalar value;
+  if constexpr (Clip) {
+    Scalar x0 = k.ax * x + k.am * m;
+    x0 = x0 < -k.bound ? -k.bound : x0;
+    x0 = x0 > k.bound ? k.bound : x0;
+    value = k.k0 * x0 + k.kx * x;
+    value = value + k.km * m;
+  } else {
+    value = k.kx * x + k.km * m;
+  }
+  if constexpr (Noise) value = value + k.sigma * z;
+  return value;
+}
+
+/// out[i] = update(x[i], m[i], z[i]) for i < n, with no overlap between any of the arrays.
+template <class Scalar, bool Clip, bool Noise>
+void update_out_of_place(Index n, const Scalar* DDIM_RESTRICT x, const Scalar* DDIM_RESTRICT m,
+                         const Scalar* DDIM_RESTRICT z, Scalar* DDIM_RESTRICT out, UpdateScalars<Scalar> k) {
+  for (Index i = 0; i < n; ++i) out[i] = update_value<Scalar, Clip, Noise>(k, x[i], m[i], Noise ? z[i] : Scalar(0));
+}
+
+/// x[i] = update(x[i], m[i], z[i]) for i < n (in place; m and z do not overlap x).
+template <class Scalar, bool Clip, bool Noise>
+void update_in_place(Index n, Scalar* x, const Scalar* DDIM_RESTRICT m, const Scalar* DDIM_RESTRICT z,
+                     UpdateScalars<Scalar> k) {
+  for (Index i = 0; i < n; ++i) x[i] = update_value<Scalar, Clip, Noise>(k, x[i], m[i], Noise ? z[i] : Scalar(0));
+}
+
+/// Runs the update over n contiguous values, in place when out == x. Returns false (doing
+/// nothing) when the arrays overlap in any other way, so the caller can take its general path.
+template <class Scalar, bool Clip, bool Noise>
+bool update_contiguous(Index n, const Scalar* x, const Scalar* m, const Scalar* z, Scalar* out,
+                       const UpdateScalars<Scalar>& k) {
+  const auto overlaps = [n](const Scalar* a, const Scalar* b) {
+    return a != nullptr && b != nullptr && a < b + n && b < a + n;
+  };
+  if (overlaps(m, out) || (Noise && overlaps(z, out))) return false;
+  if (out == x) {
+    update_in_place<Scalar, Clip, Noise>(n, out, m, z, k);
+    return true;
+  }
+  if (overlaps(x, out)) return false;
+  update_out_of_place<Scalar, Clip, Noise>(n, x, m, z, out, k);
+  return true;
+}
+
+/// Detects Eigen objects with directly addressable storage (Array, Matrix, Map, Ref, blocks).
+template <class D, class = void>
+struct has_direct_storage : std::false_type {};
+template <class D>
+struct has_direct_storage<D, std::void_t<decltype(std::declval<const D&>().data()),
+                                         decltype(std::declval<const D&>().innerStride()),
+                                         decltype(std::declval<const D&>().outerStride())>> : std::true_type {};
+
+/// True when the object's values fill one contiguous range of memory in its storage order.
+template <class D>
+bool is_contiguous(const D& d) {
+  if (d.size() <= 1) return true;
+  if (d.innerStride() != 1) return false;
+  return d.outerSize() == 1 || d.outerStride() == d.innerSize();
+}
+
+/// True when two objects of the same shape walk their elements in the same memory order.
+template <class A, class B>
+constexpr bool same_storage_order_v = static_cast<bool>(std::decay_t<A>::IsRowMajor) ==
+                                      static_cast<bool>(std::decay_t<B>::IsRowMajor);
+
+template <class D>
+bool is_vector_shaped(const D& d) {
+  return d.rows() == 1 || d.cols() == 1;
+}
+
+}  // namespace detail
+}  // namespace ddim
+
+#endif  // DDIM_DETAIL_KERNELS_HPP
