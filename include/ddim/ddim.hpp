@@ -15,6 +15,7 @@
 #include "noise.hpp"
 #include "predictor.hpp"
 #include "observer.hpp"
+#include "parallel.hpp"
 #include "sample.hpp"
 #include "invert.hpp"
 #include "interpolate.hpp"

@@ -9,6 +9,7 @@
 #ifndef DDIM_SAMPLE_HPP
 #define DDIM_SAMPLE_HPP
 
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <type_traits>
@@ -21,6 +22,7 @@
 #include "detail/validate.hpp"
 #include "observer.hpp"
 #include "options.hpp"
+#include "parallel.hpp"
 #include "predictor.hpp"
 #include "schedule.hpp"
 #include "step.hpp"
@@ -171,6 +173,16 @@ void check_state_type() {
 
 }  // namespace detail
 
+/// How a Sampler spreads its elementwise passes (the step, and the noise generated inside it)
+/// over threads. Results are bit-identical for any thread count. The thresholds keep small
+/// tensors on the calling thread, where waking the workers (a few microseconds) would cost more
+/// than it saves; they are in values (rows x columns) and were chosen from bench/ measurements.
+struct Parallelism {
+  int threads = 1;                             ///< threads per pass, the caller included (>= 1)
+  Index min_step_values = Index(1) << 18;      ///< smallest tensor whose plain step is split
+  Index min_noise_values = Index(1) << 14;     ///< smallest tensor whose generated-noise step is split
+};
+
 /// A sampling loop with its working buffers: the model output, the noise, the x0 prediction for
 /// observers, and a scratch column for thresholding. They are allocated before the first step of
 /// `sample` (or by `reserve`) and reused while the batch shape stays the same, so repeated calls
@@ -187,6 +199,21 @@ class Sampler {
   /// Allocates the working buffers for a batch of `cols` samples of `rows` values now (a
   /// real-time caller does this once, outside its control loop).
   void reserve(Index rows, Index cols) { reserve(rows, cols, true); }
+
+  /// Runs the elementwise passes of large tensors on `parallelism.threads` threads (started
+  /// here, once, and kept until the Sampler is destroyed or this is called again). Results do
+  /// not depend on the thread count. Throws std::invalid_argument unless 1 <= threads <= 1024
+  /// and both thresholds are >= 1.
+  void set_parallelism(const Parallelism& parallelism) {
+    const std::string where = "ddim::Sampler::set_parallelism";
+    detail::require_int_in_range(where, "threads", parallelism.threads, 1, 1024);
+    if (parallelism.min_step_values < 1) detail::fail(where, "min_step_values", parallelism.min_step_values, ">= 1");
+    if (parallelism.min_noise_values < 1) detail::fail(where, "min_noise_values", parallelism.min_noise_values, ">= 1");
+    parallelism_ = parallelism;
+    team_.reset();
+    if (parallelism.threads > 1) team_ = std::make_unique<ThreadTeam>(parallelism.threads);
+  }
+  const Parallelism& parallelism() const { return parallelism_; }
 
   /// Runs the loop on x in place: x_T in, x_0 (or the state where an observer stopped) out.
   /// `x` is any writable Eigen object (Array, Matrix, Map over your buffer, Ref) with one column
@@ -249,14 +276,14 @@ class Sampler {
         if (c.adds_noise()) {
           if constexpr (generates_noise_ranges_v<NoiseType, Scalar>) {
             if (fused_noise) {
-              step(c, state_array, output_, noise, k, state_array);
+              if (!parallel_fused_step(c, state_array, noise, k)) step(c, state_array, output_, noise, k, state_array);
               stepped = true;
             }
           }
           if (!stepped) {
             detail::draw_noise(noise, k, t, noise_);
             if (plan_.thresholds()) step_thresholded(c, state_array, output_, noise_, state_array, scratch_);
-            else step(c, state_array, output_, noise_, state_array);
+            else if (!parallel_step(c, state_array, noise_.data())) step(c, state_array, output_, noise_, state_array);
             stepped = true;
           }
         }
@@ -267,7 +294,7 @@ class Sampler {
           if (planned.reference_draws_noise) detail::skip_noise(noise, k, t, rows, cols);
         }
         if (plan_.thresholds()) step_thresholded(c, state_array, output_, state_array, scratch_);
-        else step(c, state_array, output_, state_array);
+        else if (!parallel_step(c, state_array, nullptr)) step(c, state_array, output_, state_array);
       }
       result.steps_taken = k + 1;
       if constexpr (!detail::is_null_observer_v<Observer>) {
@@ -281,6 +308,45 @@ class Sampler {
   }
 
  private:
+  // The plain step (no noise, or the noise tensor z) on the thread team, split at multiples of 64
+  // values; false when it does not apply (one thread, a small or non-contiguous tensor, a learned
+  // variance or thresholding), in which case the caller runs the step itself.
+  template <class StateArray>
+  bool parallel_step(const StepCoefficients<Scalar>& c, StateArray& x, const Scalar* z) {
+    if constexpr (detail::has_direct_storage<std::decay_t<StateArray>>::value) {
+      if (!team_ || c.learned_range || plan_.thresholds() || x.size() < parallelism_.min_step_values) return false;
+      if (std::decay_t<StateArray>::IsRowMajor && !detail::is_vector_shaped(x)) return false;
+      if (!detail::is_contiguous(x) || output_.rows() != x.rows()) return false;
+      Scalar* data = x.data();
+      const Scalar* output = output_.data();
+      bool ok = true;
+      team_->parallel_for(x.size(), detail::kNoiseChunk, [&](Index begin, Index end) {
+        if (!detail::update_range(c, end - begin, data + begin, output + begin, z ? z + begin : nullptr, data + begin)) ok = false;
+      });
+      DDIM_ASSERT(ok);
+      return ok;
+    } else {
+      (void)c, (void)x, (void)z;
+      return false;
+    }
+  }
+
+  // The fused generate-and-step pass on the thread team, split over (column, 64-value chunk)
+  // units; false when it does not apply.
+  template <class StateArray, class Noise>
+  bool parallel_fused_step(const StepCoefficients<Scalar>& c, StateArray& x, const Noise& noise, int step_index) {
+    if (!team_ || x.size() < parallelism_.min_noise_values) return false;
+    const Index rows = x.rows();
+    Scalar* data = x.data();
+    const Index stride = x.outerStride();
+    const Scalar* output = output_.data();
+    const Index output_stride = output_.outerStride();
+    team_->parallel_for(x.cols() * detail::noise_chunks_per_column(rows), 1, [&](Index begin, Index end) {
+      detail::fused_noise_units(c, data, stride, output, output_stride, data, stride, rows, noise, step_index, begin, end);
+    });
+    return true;
+  }
+
   void reserve(Index rows, Index cols, bool noise_tensor) {
     const Index output_rows = plan_.has_variance_output() ? 2 * rows : rows;
     if (output_.rows() != output_rows || output_.cols() != cols) output_.resize(output_rows, cols);
@@ -293,6 +359,8 @@ class Sampler {
   ModelOutput<Scalar> noise_;
   ModelOutput<Scalar> x0_;
   Eigen::Array<Scalar, Eigen::Dynamic, 1> scratch_;
+  Parallelism parallelism_;
+  std::unique_ptr<ThreadTeam> team_;
 };
 
 /// Samples x_T -> x_0 in place in one call: builds the plan (validating everything), allocates

@@ -29,13 +29,23 @@ constexpr bool is_writable_array_v =
     std::is_base_of_v<Eigen::ArrayBase<std::decay_t<Out>>, std::decay_t<Out>> &&
     !std::is_const_v<std::remove_reference_t<Out>>;
 
+// clamp(v, -bound, bound) as a scalar functor. Eigen's vectorized max/min would do, but GCC 12
+// reports a false -Wuninitialized inside its own AVX-512 intrinsics for them under
+// -march=native, which would break users' -Werror builds; the contiguous fast path
+// (detail/kernels.hpp) clamps with its own vectorized code, so only strided views use this.
+template <class Scalar>
+struct Clamp {
+  Scalar bound;
+  Scalar operator()(Scalar value) const { return value < -bound ? -bound : (value > bound ? bound : value); }
+};
+
 // std * z: a constant sigma, or exp(center + half_range * clamp(v, -1, 1)) per element.
 template <class Scalar, class V, class Z>
 auto noise_term(const StepCoefficients<Scalar>& c, const V& variance_value, const Z& z) {
   if constexpr (std::is_same_v<V, NoVariance>) {
     return c.noise_scale * z;
   } else {
-    return (c.log_std_center + c.log_std_half_range * variance_value.max(Scalar(-1)).min(Scalar(1))).exp() * z;
+    return (c.log_std_center + c.log_std_half_range * variance_value.unaryExpr(Clamp<Scalar>{Scalar(1)})).exp() * z;
   }
 }
 
@@ -85,7 +95,7 @@ void apply_update(const StepCoefficients<Scalar>& c, const X& x_t, const P& pred
     return;
   }
   const Scalar k0 = c.prev_from_x0 * x0_scale;
-  const auto x0_clipped = (c.x0_from_x * x_t + c.x0_from_output * prediction).max(-bound).min(bound);
+  const auto x0_clipped = (c.x0_from_x * x_t + c.x0_from_output * prediction).unaryExpr(Clamp<Scalar>{bound});
   if constexpr (has_noise) x_prev = k0 * x0_clipped + kx * x_t + km * prediction + noise_term(c, variance_value, z);
   else x_prev = k0 * x0_clipped + kx * x_t + km * prediction;
 }
@@ -221,6 +231,51 @@ struct has_step_noise_range<Noise, Scalar,
 /// few cache lines, so the noise never leaves L1.
 inline constexpr Index kNoiseChunk = 64;
 
+inline Index noise_chunks_per_column(Index rows) { return (rows + kNoiseChunk - 1) / kNoiseChunk; }
+
+/// The update scalars of a step for the raw kernels.
+template <class Scalar>
+UpdateScalars<Scalar> update_scalars(const StepCoefficients<Scalar>& c, Scalar x0_scale = Scalar(1)) {
+  return UpdateScalars<Scalar>{c.prev_from_x, c.prev_from_output, c.prev_from_x0 * x0_scale, c.x0_from_x,
+                               c.x0_from_output, c.clip_range, c.noise_scale};
+}
+
+/// The update over n contiguous values (clipping and noise chosen at run time); z may be null
+/// for a step without noise. Returns false on overlapping arguments (see update_contiguous).
+template <class Scalar>
+bool update_range(const StepCoefficients<Scalar>& c, Index n, const Scalar* x, const Scalar* m, const Scalar* z,
+                  Scalar* out) {
+  const UpdateScalars<Scalar> k = update_scalars(c);
+  if (c.clips()) {
+    return z ? update_contiguous<Scalar, true, true>(n, x, m, z, out, k) : update_contiguous<Scalar, true, false>(n, x, m, z, out, k);
+  }
+  return z ? update_contiguous<Scalar, false, true>(n, x, m, z, out, k) : update_contiguous<Scalar, false, false>(n, x, m, z, out, k);
+}
+
+/// The fused generate-and-step work units [unit_begin, unit_end): unit u is chunk
+/// u % chunks_per_column of column u / chunks_per_column. Each unit is computed the same way
+/// whoever computes it, which is what makes a parallel split bit-identical to one thread.
+template <class Scalar, class Noise>
+void fused_noise_units(const StepCoefficients<Scalar>& c, const Scalar* x, Index x_stride, const Scalar* m,
+                       Index m_stride, Scalar* out, Index out_stride, Index rows, const Noise& noise, int step_index,
+                       Index unit_begin, Index unit_end) {
+  const UpdateScalars<Scalar> k = update_scalars(c);
+  const Index chunks = noise_chunks_per_column(rows);
+  alignas(64) Scalar z[kNoiseChunk];
+  for (Index unit = unit_begin; unit < unit_end; ++unit) {
+    const Index j = unit / chunks, begin = unit % chunks * kNoiseChunk;
+    const Index count = rows - begin < kNoiseChunk ? rows - begin : kNoiseChunk;
+    noise.step_noise_range(step_index, j, begin, count, z);
+    const Scalar* xj = x + j * x_stride + begin;
+    const Scalar* mj = m + j * m_stride + begin;
+    Scalar* oj = out + j * out_stride + begin;
+    const bool done = c.clips() ? update_contiguous<Scalar, true, true>(count, xj, mj, z, oj, k)
+                                : update_contiguous<Scalar, false, true>(count, xj, mj, z, oj, k);
+    DDIM_ASSERT(done);  // only partial overlaps between x_t, the output and x_prev refuse
+    (void)done;
+  }
+}
+
 }  // namespace detail
 
 /// True when `Noise` can produce any range of a step's noise on demand (e.g. PhiloxNoise), which
@@ -248,22 +303,10 @@ void step(const StepCoefficients<Scalar>& c, const Eigen::ArrayBase<DX>& x_t, co
   DDIM_ASSERT(c.clip_kind != Clipping::Kind::dynamic_threshold && !c.learned_range);
   DDIM_ASSERT(x_t.derived().innerStride() == 1 && model_output.derived().innerStride() == 1 && x_prev.innerStride() == 1);
   const Index rows = x_t.rows();
-  const detail::UpdateScalars<Scalar> k{c.prev_from_x, c.prev_from_output, c.prev_from_x0, c.x0_from_x,
-                                        c.x0_from_output, c.clip_range, c.noise_scale};
-  alignas(64) Scalar z[detail::kNoiseChunk];
-  for (Index j = 0; j < x_t.cols(); ++j) {
-    const Scalar* x = x_t.derived().data() + j * x_t.derived().outerStride();
-    const Scalar* m = model_output.derived().data() + j * model_output.derived().outerStride();
-    Scalar* out = x_prev.data() + j * x_prev.outerStride();
-    for (Index begin = 0; begin < rows; begin += detail::kNoiseChunk) {
-      const Index count = rows - begin < detail::kNoiseChunk ? rows - begin : detail::kNoiseChunk;
-      noise.step_noise_range(step_index, j, begin, count, z);
-      const bool done = c.clips() ? detail::update_contiguous<Scalar, true, true>(count, x + begin, m + begin, z, out + begin, k)
-                                  : detail::update_contiguous<Scalar, false, true>(count, x + begin, m + begin, z, out + begin, k);
-      DDIM_ASSERT(done);  // only partial overlaps between x_t, the output and x_prev refuse
-      (void)done;
-    }
-  }
+  const Index units = x_t.cols() * detail::noise_chunks_per_column(rows);
+  detail::fused_noise_units(c, x_t.derived().data(), x_t.derived().outerStride(), model_output.derived().data(),
+                            model_output.derived().outerStride(), x_prev.data(), x_prev.outerStride(), rows, noise,
+                            step_index, Index(0), units);
 }
 
 /// x0_pred as the step uses it: the model output converted (eq. 9 for epsilon-prediction) and,
@@ -278,7 +321,7 @@ void predicted_x0(const StepCoefficients<Scalar>& c, const Eigen::ArrayBase<DX>&
   DDIM_ASSERT(c.clip_kind != Clipping::Kind::dynamic_threshold);
   const auto prediction = model_output.derived().topRows(x_t.rows());
   if (c.clip_kind == Clipping::Kind::range) {
-    x0_pred = (c.x0_from_x * x_t.derived() + c.x0_from_output * prediction).max(-c.clip_range).min(c.clip_range);
+    x0_pred = (c.x0_from_x * x_t.derived() + c.x0_from_output * prediction).unaryExpr(detail::Clamp<Scalar>{c.clip_range});
   } else {
     x0_pred = c.x0_from_x * x_t.derived() + c.x0_from_output * prediction;  // eq. 9
   }
@@ -298,7 +341,7 @@ void predicted_x0_thresholded(const StepCoefficients<Scalar>& c, const Eigen::Ar
     auto column = x0_pred.col(j);
     column = c.x0_from_x * x_t.derived().col(j) + c.x0_from_output * model_output.derived().col(j).topRows(rows);
     const Scalar threshold = dynamic_threshold(column, c.threshold_ratio, c.threshold_max_value, scratch);
-    column = column.max(-threshold).min(threshold) / threshold;
+    column = column.unaryExpr(detail::Clamp<Scalar>{threshold}) / threshold;
   }
 }
 
