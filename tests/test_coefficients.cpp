@@ -83,15 +83,12 @@ TEST_CASE("the fused coefficients equal eq. 9 followed by eq. 12", "[coefficient
   }
 }
 
-TEST_CASE("eta above the bound where 1 - alpha_bar_prev - sigma^2 < 0 is rejected unless clamped", "[coefficients][errors]") {
+TEST_CASE("clamp_sigma clamps sigma^2 to 1 - alpha_bar_prev above the eta bound", "[coefficients]") {
   const double a_t = alpha_bar(999), a_s = alpha_bar(900);
   const double bound = ddim::max_eta(a_t, a_s);
-  REQUIRE(bound > 1.0);
+  REQUIRE(bound > 1.0);  // eta <= 1 always fits
   CHECK_NOTHROW(ddim::step_coefficients(a_t, a_s, ddim::Options::ddim(bound * (1 - 1e-9)), false));
-  CHECK_THROWS_WITH(ddim::step_coefficients(a_t, a_s, ddim::Options::ddim(bound * 1.01), false),
-                    ddim_test::contains("eta = "));
-  CHECK_THROWS_WITH(ddim::step_coefficients(a_t, a_s, ddim::Options::ddim(bound * 1.01), false),
-                    ddim_test::contains("Options::clamp_sigma"));
+  CHECK_THROWS(ddim::step_coefficients(a_t, a_s, ddim::Options::ddim(bound * 1.01), false));  // catalogue E16
   ddim::Options clamped = ddim::Options::ddim(bound * 1.5);
   clamped.clamp_sigma = true;
   const auto c = ddim::step_coefficients(a_t, a_s, clamped, false);
@@ -160,39 +157,3 @@ TEST_CASE("DDPM variances: beta~, beta' and the learned interpolation between th
   CHECK(std::isfinite(static_cast<double>(landing.log_std_center)));
 }
 
-TEST_CASE("epsilon-prediction is rejected at zero terminal SNR; v and x0 are accepted", "[coefficients][errors]") {
-  const auto schedule = ddim::NoiseSchedule<double>::scaled_linear(1000).rescaled_to_zero_terminal_snr();
-  const auto steps = ddim::Timesteps::trailing(1000, 10);  // starts at t = 999, alpha_bar = 0
-  CHECK_THROWS_WITH(ddim::step_coefficients(schedule, steps, 0, ddim::Options::ddim()),
-                    ddim_test::contains("alpha_bar_t = 0; allowed: alpha_bar_t > 0 for epsilon-prediction"));
-  CHECK_THROWS_WITH(ddim::step_coefficients(schedule, steps, 0, ddim::Options::ddim()),
-                    ddim_test::contains("step 0: t = 999"));
-  for (ddim::Prediction prediction : {ddim::Prediction::v, ddim::Prediction::x0}) {
-    ddim::Options options;
-    options.prediction = prediction;
-    const auto c = ddim::step_coefficients(schedule, steps, 0, options);
-    CHECK(std::isfinite(static_cast<double>(c.prev_from_x)));
-    CHECK(std::isfinite(static_cast<double>(c.prev_from_output)));
-  }
-  CHECK_NOTHROW(ddim::step_coefficients(schedule, steps, 1, ddim::Options::ddim()));
-}
-
-TEST_CASE("step_coefficients rejects inconsistent input, naming the parameter", "[coefficients][errors]") {
-  const auto& schedule = linear_schedule();
-  CHECK_THROWS_WITH(ddim::step_coefficients(schedule, ddim::Timesteps::leading(500, 10), 0, ddim::Options{}),
-                    ddim_test::contains("timesteps.num_train_steps() = 500; allowed: equal to schedule.num_train_steps() = 1000"));
-  CHECK_THROWS_WITH(ddim::step_coefficients(schedule, ddim::Timesteps::leading(1000, 10), 10, ddim::Options{}),
-                    ddim_test::contains("step_index = 10"));
-  CHECK_THROWS_WITH(ddim::step_coefficients(0.5, 0.4, ddim::Options{}, false), ddim_test::contains("alpha_bar_prev = 0.4"));
-  CHECK_THROWS_WITH(ddim::step_coefficients(1.0, 1.0, ddim::Options{}, false), ddim_test::contains("alpha_bar_t = 1"));
-  CHECK_THROWS_WITH(ddim::step_coefficients(0.5, 0.6, ddim::Options::ddim(-0.1), false), ddim_test::contains("eta = -0.10000000000000001"));
-  CHECK_THROWS_WITH(ddim::step_coefficients(0.5, 0.6, ddim::Options::ddim(std::nan("")), false), ddim_test::contains("eta = nan"));
-  ddim::Options bad_clip;
-  bad_clip.clipping.kind = ddim::Clipping::Kind::range;
-  bad_clip.clipping.range = 0.0;
-  CHECK_THROWS_WITH(ddim::step_coefficients(0.5, 0.6, bad_clip, false), ddim_test::contains("clipping.range = 0"));
-  ddim::Options bad_threshold;
-  bad_threshold.clipping.kind = ddim::Clipping::Kind::dynamic_threshold;
-  bad_threshold.clipping.ratio = 1.5;
-  CHECK_THROWS_WITH(ddim::step_coefficients(0.5, 0.6, bad_threshold, false), ddim_test::contains("clipping.ratio = 1.5"));
-}

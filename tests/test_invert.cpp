@@ -84,25 +84,6 @@ TEST_CASE("reconstruction error falls as the number of steps grows (paper table 
   }
 }
 
-TEST_CASE("inversion with x0-prediction needs a start below alpha_bar = 1", "[invert][errors]") {
-  ddim::Options options;
-  options.prediction = ddim::Prediction::x0;
-  const auto steps = ddim::Timesteps::leading(1000, 10);
-  CHECK_THROWS_WITH(ddim::SamplingPlan<double>::encoding(schedule(), steps, options, ddim::ModelTime::source),
-                    ddim_test::contains("alpha_bar_from = 1; allowed: alpha_bar_from < 1 for x0-prediction"));
-  options.final_alpha_bar = ddim::FinalAlphaBar::alpha_bar_0;
-  CHECK_NOTHROW(ddim::SamplingPlan<double>::encoding(schedule(), steps, options, ddim::ModelTime::source));
-}
-
-TEST_CASE("inversion is deterministic DDIM only", "[invert][errors]") {
-  const auto steps = ddim::Timesteps::leading(1000, 10);
-  CHECK_THROWS_WITH(ddim::SamplingPlan<double>::encoding(schedule(), steps, ddim::Options::ddim(0.5), ddim::ModelTime::source),
-                    ddim_test::contains("options.eta = 0.5; allowed: 0 (inversion is deterministic)"));
-  CHECK_THROWS_WITH(ddim::SamplingPlan<double>::encoding(schedule(), steps, ddim::Options::ddpm(), ddim::ModelTime::source),
-                    ddim_test::contains("options.method = Method::ddpm"));
-  CHECK_THROWS_WITH(ddim::inversion_coefficients(0.5, 0.6, ddim::Options{}), ddim_test::contains("alpha_bar_from = 0.5"));
-}
-
 TEST_CASE("the encoder reports its steps to the observer", "[invert][observer]") {
   const auto steps = ddim::Timesteps::leading(1000, 4);  // 750, 500, 250, 0
   Eigen::ArrayXd x = Eigen::ArrayXd::Constant(2, 0.3);

@@ -61,21 +61,13 @@ TEST_CASE("prediction coefficients match the definitions of each parameterizatio
   }
 }
 
-TEST_CASE("v-prediction stays defined at zero terminal SNR, epsilon does not", "[prediction][errors]") {
+TEST_CASE("v-prediction stays defined at zero terminal SNR", "[prediction]") {
   Eigen::ArrayXd x_t = Eigen::ArrayXd::Constant(3, 0.5), v = Eigen::ArrayXd::Constant(3, -2.0);
-  // at alpha_bar = 0, x_t is pure noise: x0 = -v and eps = x_t
+  // at alpha_bar = 0, x_t is pure noise: x0 = -v and eps = x_t (epsilon-prediction is undefined
+  // there: catalogue entry E20)
   const Eigen::ArrayXd x0 = ddim::convert_prediction(Prediction::v, Prediction::x0, 0.0, x_t, v);
   CHECK((x0 == 2.0).all());
   CHECK((ddim::convert_prediction(Prediction::v, Prediction::epsilon, 0.0, x_t, v) == x_t).all());
-  CHECK_THROWS_WITH(ddim::convert_prediction(Prediction::epsilon, Prediction::x0, 0.0, x_t, v),
-                    ddim_test::contains("alpha_bar_t = 0; allowed: alpha_bar_t > 0 for epsilon-prediction"));
-  CHECK_THROWS_WITH(ddim::convert_prediction(Prediction::x0, Prediction::epsilon, 1.0, x_t, v),
-                    ddim_test::contains("alpha_bar_t = 1; allowed: alpha_bar_t < 1 for x0-prediction"));
-  CHECK_THROWS_WITH(ddim::convert_prediction(Prediction::v, Prediction::x0, 1.5, x_t, v),
-                    ddim_test::contains("alpha_bar_t = 1.5"));
-  Eigen::ArrayXd wrong(4);
-  CHECK_THROWS_WITH(ddim::convert_prediction(Prediction::v, Prediction::x0, 0.5, x_t, wrong),
-                    ddim_test::contains("output size = 4x1; allowed: the size of x_t, 3x1"));
 }
 
 TEST_CASE("dynamic threshold is the linearly interpolated quantile of |x0|, clamped to [1, max]", "[prediction][clipping]") {
@@ -93,15 +85,3 @@ TEST_CASE("dynamic threshold is the linearly interpolated quantile of |x0|, clam
   CHECK(ddim::dynamic_threshold(small, 0.995, 1.0, small_scratch) == 1.0f);
 }
 
-TEST_CASE("clipping factories validate their parameters", "[prediction][clipping][errors]") {
-  using ddim::Clipping;
-  CHECK(Clipping::none().kind == Clipping::Kind::none);
-  CHECK(Clipping::clip(2.5).range == 2.5);
-  CHECK_THROWS_WITH(Clipping::clip(0.0), ddim_test::contains("clipping.range = 0"));
-  CHECK_THROWS_WITH(Clipping::clip(-1.0), ddim_test::contains("clipping.range = -1"));
-  CHECK_THROWS_WITH(Clipping::clip(std::numeric_limits<double>::infinity()), ddim_test::contains("clipping.range = inf"));
-  CHECK_THROWS_WITH(Clipping::dynamic_threshold(1.0), ddim_test::contains("clipping.ratio = 1; allowed: 0 < clipping.ratio < 1"));
-  CHECK_THROWS_WITH(Clipping::dynamic_threshold(0.0), ddim_test::contains("clipping.ratio = 0"));
-  CHECK_THROWS_WITH(Clipping::dynamic_threshold(0.995, 0.5), ddim_test::contains("clipping.max_value = 0.5; allowed: 1 <= clipping.max_value"));
-  CHECK(Clipping::dynamic_threshold(0.8, 2.0).max_value == 2.0);
-}

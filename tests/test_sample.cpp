@@ -248,49 +248,6 @@ TEST_CASE("tensors of size 0 and 1 sample without trouble", "[sample]") {
   CHECK(std::isfinite(one(0)));
 }
 
-TEST_CASE("a stochastic sampler without a noise source is refused before the first step", "[sample][errors]") {
-  const auto& s = schedule<float>();
-  Eigen::ArrayXf x = ddim::gaussian<float>(4, 1);
-  int calls = 0;
-  const auto model = [&](const Eigen::ArrayXf& x_t, int, ddim::ModelOutput<float>& out) {
-    ++calls;
-    out = x_t;
-  };
-  CHECK_THROWS_WITH(ddim::sample(s, ddim::Timesteps::leading(1000, 5), ddim::Options::ddim(0.5), x, model),
-                    ddim_test::contains("noise = ddim::no_noise; allowed: a noise source"));
-  CHECK_THROWS_WITH(ddim::sample(s, ddim::Timesteps::leading(1000, 5), ddim::Options::ddpm(), x, model),
-                    ddim_test::contains("method ddpm"));
-  CHECK(calls == 0);
-  // DDPM with only one step adds no noise at all (the last step never does): no source needed
-  CHECK_NOTHROW(ddim::sample(s, ddim::Timesteps::leading(1000, 1), ddim::Options::ddpm(), x, model));
-}
-
-TEST_CASE("a model output of the wrong shape or with NaN is reported with its step", "[sample][errors]") {
-  const auto& s = schedule<double>();
-  const auto steps = ddim::Timesteps::leading(1000, 5);
-  Eigen::ArrayXd x = ddim::gaussian<double>(4, 1);
-  CHECK_THROWS_WITH(ddim::sample(s, steps, ddim::Options{}, x,
-                                 [](const Eigen::ArrayXd&, int, ddim::ModelOutput<double>& out) { out.setZero(3, 1); }),
-                    ddim_test::contains("model output shape at t = 800 = 3x1; allowed: 4x1"));
-  CHECK_THROWS_WITH(ddim::sample(s, steps, ddim::Options{}, x, [](const Eigen::ArrayXd&, int) { return Eigen::ArrayXd::Zero(5); }),
-                    ddim_test::contains("model output shape at t = 800 = 5x1; allowed: 4x1"));
-  ddim::Options checked;
-  checked.check_finite = true;
-  const auto nan_at_400 = [](const Eigen::ArrayXd& x_t, int t, ddim::ModelOutput<double>& out) {
-    out = x_t;
-    if (t == 400) out(2, 0) = std::nan("");
-  };
-  CHECK_THROWS_WITH(ddim::sample(s, steps, checked, x, nan_at_400),
-                    ddim_test::contains("the model output contains NaN or Inf at step 2 (t = 400)"));
-  CHECK_THROWS_AS(ddim::sample(s, steps, checked, x, nan_at_400), std::runtime_error);
-  Eigen::ArrayXXd batch(4, 2);
-  CHECK_THROWS_WITH(ddim::sample(s, steps, ddim::Options::ddim(1.0), batch, test_model<double>,
-                                 ddim::PhiloxNoise::per_sample({1, 2, 3})),
-                    ddim_test::contains("sample_seeds.size() = 3"));
-  CHECK_THROWS_WITH(ddim::Sampler<double>(s, ddim::Timesteps::leading(100, 5), ddim::Options{}),
-                    ddim_test::contains("timesteps.num_train_steps() = 100"));
-}
-
 TEST_CASE("learned-range DDPM feeds the model's variance half to the step", "[sample]") {
   const auto& s = schedule<double>();
   const auto steps = ddim::Timesteps::leading(1000, 10);

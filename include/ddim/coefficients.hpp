@@ -190,6 +190,18 @@ StepCoefficients<Scalar> make_step_coefficients(double alpha_bar_t, double alpha
     c.prev_from_x = ue / noise_t + ux;
     c.prev_from_output = 0.0;
   }
+  // The step must stay finite in Scalar: with every coefficient below sqrt(largest Scalar), values
+  // up to that size again multiply into finite numbers. Only absurd schedules for the precision
+  // fail this (float: alpha_bar_t below ~3e-39 with epsilon-prediction).
+  const double limit = std::sqrt(static_cast<double>(std::numeric_limits<Scalar>::max()));
+  const double largest = std::max({std::fabs(c.x0_from_x), std::fabs(c.x0_from_output), std::fabs(c.prev_from_x0),
+                                   std::fabs(c.prev_from_x), std::fabs(c.prev_from_output), std::fabs(c.noise_scale)});
+  if (!(largest <= limit)) {
+    detail::fail(where, "alpha_bar_t", a_t,
+                 "a noise level whose step coefficients (here up to " + detail::format_value(largest) +
+                     ") stay below sqrt(largest " + (sizeof(Scalar) == 4 ? std::string("float") : std::string("value")) +
+                     ") = " + detail::format_value(limit) + "; use NoiseSchedule<double> or a less extreme schedule");
+  }
   return c.template cast<Scalar>();
 }
 

@@ -87,11 +87,16 @@ constexpr bool is_noise_source_v = std::is_same_v<std::decay_t<Noise>, NoNoise> 
 
 namespace detail {
 
+inline std::string shape(Index rows, Index cols, int step_index, int t) {
+  return std::to_string(rows) + "x" + std::to_string(cols) + " at step " + std::to_string(step_index) +
+         " (t = " + std::to_string(t) + ")";
+}
+
 /// Calls the model in whichever form it supports, then checks the output's shape (a wrong shape
 /// throws std::invalid_argument naming the step and the expected shape).
 template <class Scalar, class Model, class State>
-void call_model(Model& model, const State& x_t, int t, ModelOutput<Scalar>& output, Index expected_rows,
-                const std::string& where) {
+void call_model(Model& model, const State& x_t, int t, int step_index, ModelOutput<Scalar>& output,
+                Index expected_rows, const std::string& where) {
   static_assert(is_predictor_v<Model, State, Scalar>,
                 "ddim: the model must be callable as model(x_t, t, output) -> void, writing its prediction "
                 "into `output` (an Eigen::Array<Scalar, Dynamic, Dynamic> shaped like x_t), or as "
@@ -101,16 +106,15 @@ void call_model(Model& model, const State& x_t, int t, ModelOutput<Scalar>& outp
   if constexpr (writes_prediction_v<Model, State, Scalar>) {
     model(x_t, t, output);
     if (output.rows() != expected_rows || output.cols() != cols) {
-      fail_text(where, "model output shape at t = " + std::to_string(t),
-                std::to_string(output.rows()) + "x" + std::to_string(output.cols()),
-                std::to_string(expected_rows) + "x" + std::to_string(cols) + " (the model resized its output)");
+      fail_text(where, "model output shape", shape(output.rows(), output.cols(), step_index, t),
+                std::to_string(expected_rows) + "x" + std::to_string(cols) +
+                    ", the shape of the buffer it was given (the model resized it)");
     }
   } else {
     decltype(auto) result = model(x_t, t);
     if (result.rows() != expected_rows || result.cols() != cols) {
-      fail_text(where, "model output shape at t = " + std::to_string(t),
-                std::to_string(result.rows()) + "x" + std::to_string(result.cols()),
-                std::to_string(expected_rows) + "x" + std::to_string(cols));
+      fail_text(where, "model output shape", shape(result.rows(), result.cols(), step_index, t),
+                std::to_string(expected_rows) + "x" + std::to_string(cols) + ", the shape of x_t");
     }
     output = result;
   }

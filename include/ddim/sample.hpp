@@ -262,7 +262,7 @@ class Sampler {
       const StepCoefficients<Scalar>& c = planned.coefficients;
       const int t = planned.model_t;
       const StepInfo info{k, plan_.num_steps(), planned.t, planned.t_prev, t};
-      detail::call_model<Scalar>(model, std::as_const(state), t, output_, output_rows, where);
+      detail::call_model<Scalar>(model, std::as_const(state), t, k, output_, output_rows, where);
       if (plan_.options().check_finite && !output_.allFinite()) {
         throw std::runtime_error(where + ": the model output contains NaN or Inf at step " + std::to_string(k) +
                                  " (t = " + std::to_string(t) + ")");
