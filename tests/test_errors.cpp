@@ -231,6 +231,18 @@ TEST_CASE("E25: a step index lies in the list", "[errors]") {
                     contains("step_index = 10; allowed: 0 <= step_index <= 9"));
 }
 
+TEST_CASE("E37: steps landing far below the next step's start cannot compound |x| past the precision", "[errors]") {
+  // found by the fuzzer: 809 consecutive timesteps, each landing 165 below its start
+  const auto schedule = ddim::NoiseSchedule<double>::linear(938);
+  const auto runaway = ddim::Timesteps::leading(938, 809).with_prev_by_stride(165);
+  CHECK_THROWS_WITH(ddim::SamplingPlan<double>(schedule, runaway, ddim::Options{}),
+                    contains("growth of |x| over the steps = 1.48"));
+  CHECK_THROWS_WITH(ddim::SamplingPlan<double>(schedule, runaway, ddim::Options{}),
+                    contains("because steps land below where the next ones start"));
+  // diffusers' own stride on a linspace list stays well within bounds
+  CHECK_NOTHROW(ddim::SamplingPlan<double>(schedule, ddim::Timesteps::linspace(938, 10).with_prev_by_stride(93), ddim::Options{}));
+}
+
 TEST_CASE("C1: a learned-range variance value outside [-1, 1] is clamped, not rejected", "[errors]") {
   const auto c = ddim::step_coefficients<double>(linear().alpha_bar(400), linear().alpha_bar(390),
                                                  ddim::Options::ddpm(ddim::Variance::learned_range), false);

@@ -117,9 +117,11 @@ StepCoefficients<Scalar> make_step_coefficients(double alpha_bar_t, double alpha
   // x_prev = u0 * x0_pred + ue * eps + ux * x_t + noise
   double u0 = 0.0, ue = 0.0, ux = 0.0;
   if (options.method == Method::ddim) {
-    // eq. 16, squared; exactly 0 for eta = 0 (also where the variance itself is undefined: an
-    // encoding step from clean data, alpha_bar_t = 1)
-    double sigma2 = options.eta > 0.0 ? options.eta * options.eta * posterior_variance(a_t, a_s) : 0.0;
+    // eq. 16, squared. Exactly 0 for eta = 0 (also where the variance itself is undefined: an
+    // encoding step from clean data, alpha_bar_t = 1) and wherever the posterior variance is 0
+    // (landing on alpha_bar = 1), whatever eta: eta^2 may overflow to infinity, and inf * 0 is NaN.
+    const double variance_at_eta_1 = options.eta > 0.0 ? posterior_variance(a_t, a_s) : 0.0;
+    double sigma2 = variance_at_eta_1 > 0.0 ? options.eta * options.eta * variance_at_eta_1 : 0.0;
     const double room = 1.0 - a_s;
     if (sigma2 > room) {
       // eta <= 1 never exceeds the bound mathematically: only rounding gets here, clamp it

@@ -9,6 +9,9 @@
 #ifndef DDIM_SAMPLE_HPP
 #define DDIM_SAMPLE_HPP
 
+#include <algorithm>
+#include <cmath>
+#include <limits>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -76,6 +79,7 @@ class SamplingPlan {
       steps_.push_back(Step{step_coefficients(schedule, timesteps, k, options), t, timesteps.t_prev(k), t, reference_draws});
       adds_noise_ = adds_noise_ || steps_.back().coefficients.adds_noise();
     }
+    check_growth(where);
   }
 
   /// Encoding (DDIM inversion, eq. 14 run backwards with eta = 0): the mirror of `timesteps`,
@@ -102,6 +106,7 @@ class SamplingPlan {
                                                                     std::to_string(from) + " -> " + std::to_string(to) + ")"),
                                  from, to, model_t, false});
     }
+    plan.check_growth(where);
     return plan;
   }
 
@@ -127,6 +132,31 @@ class SamplingPlan {
 
  private:
   explicit SamplingPlan(const Options& options) : options_(options) {}
+
+  // Along a list whose steps land where the next ones start, the x coefficients telescope (their
+  // product is sqrt(alpha_bar_final / alpha_bar_first) for epsilon-prediction); landing elsewhere
+  // (with_prev_by_stride with a stride unlike the list's spacing) can compound them without
+  // bound. Refuses what would overflow the precision, like each single step's coefficients
+  // (step_coefficients). x enters a step directly and, unless a clip bounds it, through x0_pred:
+  // both terms count (on a consistent list they have one sign, so their sum still telescopes).
+  void check_growth(const std::string& where) const {
+    const double limit = std::sqrt(static_cast<double>(std::numeric_limits<Scalar>::max()));
+    double growth = 1.0;
+    for (std::size_t k = 0; k < steps_.size(); ++k) {
+      const auto& c = steps_[k].coefficients;
+      const double gain = std::fabs(static_cast<double>(c.prev_from_x)) +
+                          std::fabs(static_cast<double>(c.prev_from_x0) * static_cast<double>(c.x0_from_x));
+      growth *= std::max(1.0, gain);
+      if (!(growth <= limit)) {
+        detail::fail(where, "growth of |x| over the steps", growth,
+                     "steps whose x coefficients compound to less than sqrt(largest value) = " +
+                         detail::format_value(limit) + "; here step " + std::to_string(k) + " (t = " +
+                         std::to_string(steps_[k].t) + " -> " + std::to_string(steps_[k].t_prev) +
+                         ") already grows |x| by that much, because steps land below where the next ones start "
+                         "(with_prev_by_stride with a stride unlike the list's spacing?)");
+      }
+    }
+  }
 
   static void check(const std::string& where, const NoiseSchedule<Scalar>& schedule, const Timesteps& timesteps,
                     const Options& options) {
