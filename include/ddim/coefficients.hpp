@@ -24,7 +24,9 @@ namespace ddim {
 
 /// sigma(eta) of eq. 16 for a step from alpha_bar_t down to alpha_bar_prev:
 /// eta * sqrt((1 - alpha_bar_prev) / (1 - alpha_bar_t)) * sqrt(1 - alpha_bar_t / alpha_bar_prev).
-/// Preconditions: 0 <= alpha_bar_t <= alpha_bar_prev <= 1, alpha_bar_t < 1, eta >= 0.
+/// The standard deviation of the noise a DDIM step injects; sigma(1)^2 = posterior_variance.
+/// Preconditions (not checked; NaN outside them): 0 <= alpha_bar_t <= alpha_bar_prev <= 1,
+/// alpha_bar_t < 1, 0 < alpha_bar_prev, eta >= 0. Does not throw.
 inline double ddim_sigma(double alpha_bar_t, double alpha_bar_prev, double eta) {
   return eta * std::sqrt((1.0 - alpha_bar_prev) / (1.0 - alpha_bar_t)) *
          std::sqrt(1.0 - alpha_bar_t / alpha_bar_prev);  // eq. 16
@@ -33,6 +35,7 @@ inline double ddim_sigma(double alpha_bar_t, double alpha_bar_prev, double eta) 
 /// The DDPM posterior variance beta~ = (1 - alpha_bar_prev) / (1 - alpha_bar_t) * beta' with
 /// beta' = 1 - alpha_bar_t / alpha_bar_prev (DDPM eq. 7 on the respaced schedule); equals
 /// ddim_sigma(alpha_bar_t, alpha_bar_prev, 1)^2. diffusers DDIMScheduler._get_variance.
+/// Same preconditions as ddim_sigma; does not throw.
 inline double posterior_variance(double alpha_bar_t, double alpha_bar_prev) {
   return (1.0 - alpha_bar_prev) / (1.0 - alpha_bar_t) * (1.0 - alpha_bar_t / alpha_bar_prev);
 }
@@ -40,6 +43,7 @@ inline double posterior_variance(double alpha_bar_t, double alpha_bar_prev) {
 /// The largest eta for which eq. 12 stays real at this step (sigma(eta)^2 <= 1 - alpha_bar_prev):
 /// sqrt((1 - alpha_bar_t) alpha_bar_prev / (alpha_bar_prev - alpha_bar_t)) >= 1, or +infinity
 /// when sigma is 0 for every eta (alpha_bar_prev = 1 or alpha_bar_prev = alpha_bar_t).
+/// Preconditions as ddim_sigma; does not throw.
 inline double max_eta(double alpha_bar_t, double alpha_bar_prev) {
   if (alpha_bar_prev >= 1.0 || alpha_bar_prev <= alpha_bar_t) return std::numeric_limits<double>::infinity();
   return std::sqrt((1.0 - alpha_bar_t) * alpha_bar_prev / (alpha_bar_prev - alpha_bar_t));
@@ -58,7 +62,10 @@ struct StepCoefficients {
   double alpha_bar_t = 0.0;     ///< alpha_bar at the step's start
   double alpha_bar_prev = 1.0;  ///< alpha_bar where it lands
   double variance = 0.0;        ///< variance of the injected noise (0 for learned_range: per element)
+  /// x0_pred = x0_from_x * x_t + x0_from_output * output (eq. 9 for epsilon-prediction).
   Scalar x0_from_x = 0, x0_from_output = 0;
+  /// The update's factors on clip(x0_pred), x_t and the model output (prev_from_x0 is 0 without
+  /// clipping: the fused form; see docs/math.md, "The fused coefficient form").
   Scalar prev_from_x0 = 0, prev_from_x = 0, prev_from_output = 0;
   Scalar noise_scale = 0;  ///< sigma (eq. 16) or the DDPM standard deviation
   Clipping::Kind clip_kind = Clipping::Kind::none;
@@ -68,6 +75,8 @@ struct StepCoefficients {
   /// The model output carries a variance half (Variance::learned_range), even at a step that
   /// adds no noise: its rows are twice those of x_t.
   bool has_variance_output = false;
+  /// Variance::learned_range: log std = log_std_center + log_std_half_range * clamp(v, -1, 1),
+  /// i.e. improved DDPM eq. 15 with f = (v + 1) / 2, halved for a standard deviation.
   Scalar log_std_center = 0, log_std_half_range = 0;
 
   /// True when x0_pred is clipped (by a range or a dynamic threshold) before the update.
@@ -209,8 +218,11 @@ StepCoefficients<Scalar> make_step_coefficients(double alpha_bar_t, double alpha
 
 }  // namespace detail
 
-/// Computes and validates the coefficients of a step from alpha_bar_t to alpha_bar_prev.
+/// Computes and validates the coefficients of a step from alpha_bar_t to alpha_bar_prev: eq. 12
+/// with sigma from eq. 16 (Method::ddim) or DDPM eq. 7 (Method::ddpm), the prediction conversion
+/// folded in, all in double and rounded once to Scalar.
 /// `last_step` marks the step that lands on the final point (Method::ddpm adds no noise there).
+/// `where` names the caller in error messages.
 /// Throws std::invalid_argument, naming the parameter, when: the options are invalid; not
 /// 0 <= alpha_bar_t <= alpha_bar_prev <= 1 with alpha_bar_t < 1; the prediction cannot be
 /// converted at alpha_bar_t (epsilon at zero SNR); or sigma(eta)^2 > 1 - alpha_bar_prev
@@ -255,7 +267,9 @@ StepCoefficients<Scalar> inversion_coefficients(double alpha_bar_from, double al
   return detail::make_step_coefficients<Scalar>(alpha_bar_from, alpha_bar_to, options, false, where);
 }
 
-/// alpha_bar at a train timestep, or the final value for t_prev = -1.
+/// alpha_bar at a train timestep 0 <= t < T, or for t = -1 the final value: 1
+/// (FinalAlphaBar::one) or alpha_bar_0. In double. t is not range-checked beyond Eigen's debug
+/// assertion; does not throw.
 template <class Scalar>
 double alpha_bar_at(const NoiseSchedule<Scalar>& schedule, int t, FinalAlphaBar final_alpha_bar) {
   if (t >= 0) return schedule.alpha_bars_double()(t);

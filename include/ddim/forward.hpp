@@ -18,7 +18,8 @@
 namespace ddim {
 
 /// x_t = sqrt(alpha_bar_t) x0 + sqrt(1 - alpha_bar_t) eps, a sample of q(x_t | x_0) (eq. 4) for
-/// standard normal eps (diffusers `add_noise`). x_t may alias x0 or eps. No allocation.
+/// standard normal eps (diffusers `add_noise`). 0 <= t < T and equal shapes, checked by
+/// DDIM_ASSERT only. x_t may alias x0 or eps. No allocation, no exception.
 template <class Scalar, class D0, class DE, class Out>
 void add_noise(const NoiseSchedule<Scalar>& schedule, int t, const Eigen::ArrayBase<D0>& x0,
                const Eigen::ArrayBase<DE>& eps, Out&& x_t) {
@@ -29,7 +30,8 @@ void add_noise(const NoiseSchedule<Scalar>& schedule, int t, const Eigen::ArrayB
 }
 
 /// The v-prediction target v = sqrt(alpha_bar_t) eps - sqrt(1 - alpha_bar_t) x0
-/// (Salimans & Ho 2022; diffusers `get_velocity`). No allocation.
+/// (Salimans & Ho 2022; diffusers `get_velocity`). 0 <= t < T and equal shapes, checked by
+/// DDIM_ASSERT only. No allocation, no exception.
 template <class Scalar, class D0, class DE, class Out>
 void velocity(const NoiseSchedule<Scalar>& schedule, int t, const Eigen::ArrayBase<D0>& x0,
               const Eigen::ArrayBase<DE>& eps, Out&& v) {

@@ -134,7 +134,8 @@ class GaussianMixture {
     }
   }
 
-  /// Isotropic components: component k has variance variances[k] in every dimension.
+  /// Isotropic components: component k has variance variances[k] in every dimension. Throws
+  /// std::invalid_argument as the constructor does, and when variances.size() != weights.size().
   static GaussianMixture isotropic(std::vector<double> weights, Eigen::MatrixXd means, const std::vector<double>& variances) {
     if (variances.size() != weights.size()) {
       detail::fail("ddim::GaussianMixture::isotropic", "variances.size()", variances.size(),
@@ -148,6 +149,7 @@ class GaussianMixture {
   /// `components` equally weighted isotropic Gaussians (standard deviation `stddev`) with means
   /// evenly spaced on a circle of radius `radius` in the first two coordinates (the other
   /// coordinates of the means are 0): the classic "ring of Gaussians" toy distribution.
+  /// Throws std::invalid_argument unless components >= 1, dimension >= 2 and stddev > 0.
   static GaussianMixture ring(int components, double radius, double stddev, int dimension = 2) {
     const std::string where = "ddim::GaussianMixture::ring";
     if (components < 1) detail::fail(where, "components", components, "components >= 1");
@@ -163,10 +165,15 @@ class GaussianMixture {
                      std::vector<double>(static_cast<std::size_t>(components), stddev * stddev));
   }
 
+  /// The data dimension d.
   Index dimension() const { return means_.rows(); }
+  /// The number of components K.
   Index num_components() const { return means_.cols(); }
+  /// The K weights, normalised to sum 1.
   const std::vector<double>& weights() const { return weights_; }
+  /// The means, d x K, one column per component.
   const Eigen::MatrixXd& means() const { return means_; }
+  /// The diagonal variances s_k^2, d x K, one column per component.
   const Eigen::MatrixXd& variances() const { return variances_; }
 
   /// The mixture's mean, sum_k w_k mu_k.
@@ -237,13 +244,16 @@ class GaussianMixture {
 
   /// The predictor for the sampling loop: model(x_t, t, output) writes the exact prediction of
   /// type `prediction` at the schedule's alpha_bar_t. Owns its scratch space (allocated here, not
-  /// per call): one Model per thread.
+  /// per call): one Model per thread. It refers to its GaussianMixture, which must outlive it
+  /// (keep the mixture in a variable: `mixture.model(schedule)`, not `ring(...).model(schedule)`).
   template <class Scalar>
   class Model {
    public:
     Model(const GaussianMixture& mixture, const NoiseSchedule<Scalar>& schedule, Prediction prediction)
         : evaluation_(mixture), alpha_bar_(schedule.alpha_bars_double()), prediction_(prediction) {}
 
+    /// Writes the exact prediction for every column of x_t at train timestep 0 <= t < T
+    /// (DDIM_ASSERT) into output, shaped like x_t. No allocation, no exception.
     template <class State>
     void operator()(const State& x_t, int t, ModelOutput<Scalar>& output) {
       DDIM_ASSERT(t >= 0 && t < alpha_bar_.size());
@@ -256,7 +266,8 @@ class GaussianMixture {
     Prediction prediction_;
   };
 
-  /// The exact predictor of this mixture for `schedule`, predicting `prediction`.
+  /// The exact predictor of this mixture for `schedule`, predicting `prediction` (eps*, x0* or
+  /// v*, see the header comment). The mixture must outlive the returned Model.
   template <class Scalar>
   Model<Scalar> model(const NoiseSchedule<Scalar>& schedule, Prediction prediction = Prediction::epsilon) const {
     return Model<Scalar>(*this, schedule, prediction);

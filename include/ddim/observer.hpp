@@ -20,11 +20,11 @@ namespace ddim {
 /// timestep `t` to `t_prev` (-1 = the final point). For an encoding loop t is the source and
 /// t_prev the destination of the step, and `model_t` the timestep the model was evaluated at.
 struct StepInfo {
-  int step_index;
-  int num_steps;
-  int t;
-  int t_prev;
-  int model_t;
+  int step_index;  ///< 0 ... num_steps - 1, the loop counter (not a timestep)
+  int num_steps;   ///< the loop's number of steps
+  int t;           ///< the train timestep x was at before the step (-1: the clean start of an encoding)
+  int t_prev;      ///< the train timestep x is at after the step (-1: the final point of a sampling loop)
+  int model_t;     ///< the train timestep the model was called with
 };
 
 /// The observer that does nothing, at no cost.
@@ -39,7 +39,10 @@ struct NullObserver {
 template <class Scalar>
 class TrajectoryRecorder {
  public:
+  /// One recorded tensor (a copy, in the recorder's scalar type).
   using Tensor = Eigen::Array<Scalar, Eigen::Dynamic, Eigen::Dynamic>;
+
+  /// Records one step (the observer call); allocates two copies.
 
   template <class State, class X0>
   void operator()(const StepInfo& info, const State& x, const X0& x0_pred) {
@@ -56,6 +59,7 @@ class TrajectoryRecorder {
   const std::vector<Tensor>& x0_predictions() const { return x0_predictions_; }
   /// Number of recorded steps.
   std::size_t size() const { return steps_.size(); }
+  /// Forgets everything recorded (the vectors keep their capacity).
   void clear() {
     steps_.clear();
     samples_.clear();

@@ -47,6 +47,7 @@ enum class FinalAlphaBar {
 /// defaults of the paper's deterministic DDIM sampler. Validated where a step or a sampling plan
 /// is built (`validate`), never inside the per-step update.
 struct Options {
+  /// The step family: the DDIM step of eq. 12 (default) or the DDPM posterior step.
   Method method = Method::ddim;
   /// eta of eq. 16 for Method::ddim: 0 = deterministic DDIM, 1 = DDPM. Any finite eta >= 0 whose
   /// sigma stays within sqrt(1 - alpha_bar_prev) at every step (always true for eta <= 1).
@@ -70,13 +71,15 @@ struct Options {
   /// std::runtime_error naming the step and timestep (an extra pass over the output per step).
   bool check_finite = false;
 
-  /// Deterministic DDIM or its stochastic generalization with the given eta.
+  /// Deterministic DDIM (eta = 0) or its stochastic generalization with the given eta (eq. 16;
+  /// eta = 1 is DDPM). Not validated here: a negative or non-finite eta throws where a step or
+  /// plan is built.
   static Options ddim(double eta_value = 0.0) {
     Options options;
     options.eta = eta_value;
     return options;
   }
-  /// The DDPM posterior step with the given variance.
+  /// The DDPM posterior step (DDPM eq. 6-7 on the respaced schedule) with the given variance.
   static Options ddpm(Variance variance_value = Variance::fixed_small) {
     Options options;
     options.method = Method::ddpm;

@@ -38,6 +38,8 @@ class ThreadTeam {
   ThreadTeam(const ThreadTeam&) = delete;
   ThreadTeam& operator=(const ThreadTeam&) = delete;
 
+  /// Stops and joins the workers. No pass may be running (passes are synchronous: parallel_for
+  /// returns only when its work is done).
   ~ThreadTeam() {
     {
       std::lock_guard<std::mutex> lock(mutex_);
@@ -80,7 +82,9 @@ class ThreadTeam {
     }
   }
 
-  /// The range of part `index` of [0, n) in a team of `parts`: boundaries at multiples of grain.
+  /// The range [begin, end) of part `index` (0 <= index < parts) of [0, n) in a team of `parts`:
+  /// boundaries at multiples of grain (grain >= 1), so a split never depends on anything but
+  /// (n, grain, parts). Pure; no allocation, no exception.
   static void split(Index n, Index grain, int parts, int index, Index& begin, Index& end) {
     const Index units = (n + grain - 1) / grain;
     const Index first = units * index / parts, last = units * (index + 1) / parts;

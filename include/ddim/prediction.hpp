@@ -63,7 +63,11 @@ inline void validate_prediction(const std::string& where, Prediction prediction,
   }
 }
 
-/// The coefficients of the (x_t, output) -> (x0_pred, eps) maps; see PredictionCoefficients.
+/// The coefficients of the (x_t, output) -> (x0_pred, eps) maps at alpha_bar_t in [0, 1]; see
+/// PredictionCoefficients (eq. 9 for epsilon, eq. 4 solved for eps for x0, the v identities for
+/// v). Does not validate and does not throw: where a conversion is undefined (epsilon at
+/// alpha_bar_t = 0, x0 at alpha_bar_t = 1) the coefficients are infinite or NaN; call
+/// validate_prediction first.
 inline PredictionCoefficients prediction_coefficients(Prediction prediction, double alpha_bar_t) {
   const double signal = std::sqrt(alpha_bar_t);        // sqrt(alpha_bar_t)
   const double noise = std::sqrt(1.0 - alpha_bar_t);   // sqrt(1 - alpha_bar_t)
@@ -117,6 +121,7 @@ typename DX::PlainObject convert_prediction(Prediction from, Prediction to, doub
 /// Clipping is for pixel-space models whose data lie in a known range: latent models
 /// (Stable Diffusion) must not clip.
 struct Clipping {
+  /// Which rule applies to x0_pred.
   enum class Kind {
     none,              ///< x0_pred is used as predicted
     range,             ///< x0_pred is clamped to [-range, range]
@@ -159,9 +164,12 @@ struct Clipping {
   }
 };
 
-/// Imagen's dynamic threshold of one sample: s = quantile(|x0|, ratio), linearly interpolated
-/// between order statistics as torch.quantile does, then clamped to [1, max_value].
-/// `scratch` must hold at least x0.size() values; it is overwritten. Does not allocate.
+/// Imagen's dynamic threshold of one sample (Saharia et al. 2022, section 2.3): s =
+/// quantile(|x0|, ratio), with rank ratio * (n - 1) linearly interpolated between order statistics
+/// as torch.quantile does, then clamped to [1, max_value]; returns 1 for an empty x0.
+/// Expects 0 < ratio < 1 and max_value >= 1 (validated by Clipping::dynamic_threshold, not here).
+/// `scratch` is any buffer with .data() and .size() holding at least x0.size() values; it is
+/// overwritten. Does not allocate and does not throw (a NaN in x0 gives an unspecified s).
 template <class D, class Scratch>
 typename D::Scalar dynamic_threshold(const Eigen::ArrayBase<D>& x0, double ratio, double max_value,
                                      Scratch& scratch) {

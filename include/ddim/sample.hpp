@@ -57,7 +57,7 @@ class SamplingPlan {
  public:
   /// One step of the loop.
   struct Step {
-    StepCoefficients<Scalar> coefficients;
+    StepCoefficients<Scalar> coefficients;  ///< the validated scalars of the step (eq. 12 / DDPM eq. 7)
     int t;        ///< the train timestep x is at before the step (-1: the clean end, encoding only)
     int t_prev;   ///< the train timestep x is at after the step (-1: the final point, decoding only)
     int model_t;  ///< the timestep passed to the model
@@ -67,7 +67,7 @@ class SamplingPlan {
   };
 
   /// Decoding (sampling): x at t(k) -> x at t_prev(k) for every step of `timesteps`, the model
-  /// evaluated at t(k).
+  /// evaluated at t(k). Throws std::invalid_argument (see the class comment).
   SamplingPlan(const NoiseSchedule<Scalar>& schedule, const Timesteps& timesteps, const Options& options)
       : options_(options) {
     const std::string where = "ddim::SamplingPlan";
@@ -110,7 +110,9 @@ class SamplingPlan {
     return plan;
   }
 
+  /// The number of steps (the timesteps' length).
   int num_steps() const { return static_cast<int>(steps_.size()); }
+  /// The options the plan was built with.
   const Options& options() const { return options_; }
   /// Step k (0 <= k < num_steps()).
   const Step& step(int step_index) const {
@@ -220,14 +222,20 @@ struct Parallelism {
 template <class Scalar>
 class Sampler {
  public:
+  /// A sampling loop over `timesteps`: builds and validates its SamplingPlan (throws
+  /// std::invalid_argument as SamplingPlan does). Allocates the plan, no tensor buffers yet.
   Sampler(const NoiseSchedule<Scalar>& schedule, const Timesteps& timesteps, const Options& options)
       : plan_(schedule, timesteps, options) {}
+  /// A loop over an existing plan (e.g. SamplingPlan::encoding, for inversion).
   explicit Sampler(SamplingPlan<Scalar> plan) : plan_(std::move(plan)) {}
 
+  /// The validated plan: per step, its coefficients and timesteps.
   const SamplingPlan<Scalar>& plan() const { return plan_; }
 
   /// Allocates the working buffers for a batch of `cols` samples of `rows` values now (a
-  /// real-time caller does this once, outside its control loop).
+  /// real-time caller does this once, outside its control loop): the model output, the noise
+  /// tensor if the plan adds noise, the thresholding scratch column. The buffer for observers'
+  /// x0_pred is not among them: the first `sample` call with an observer allocates it.
   void reserve(Index rows, Index cols) { reserve(rows, cols, true); }
 
   /// Runs the elementwise passes of large tensors on `parallelism.threads` threads (started
@@ -243,6 +251,7 @@ class Sampler {
     team_.reset();
     if (parallelism.threads > 1) team_ = std::make_unique<ThreadTeam>(parallelism.threads);
   }
+  /// The current parallelism settings (threads = 1 unless set_parallelism was called).
   const Parallelism& parallelism() const { return parallelism_; }
 
   /// Runs the loop on x in place: x_T in, x_0 (or the state where an observer stopped) out.
@@ -251,7 +260,10 @@ class Sampler {
   /// the plan adds noise (eta > 0, DDPM variances), `observer` is optional.
   /// Throws before the first step if the noise source is missing or rejects the batch; during the
   /// loop only if the model misbehaves (an output of the wrong shape, or NaN/Inf with
-  /// Options::check_finite). The step itself never throws or allocates.
+  /// Options::check_finite). Exceptions thrown by the model, the noise source or the observer
+  /// propagate; x then holds the state after the last completed step. The step itself never
+  /// throws or allocates; with reserved buffers the whole call allocates nothing unless the
+  /// callables do.
   template <class State, class Model, class Noise = NoNoise, class Observer = NullObserver>
   SampleResult sample(State&& x, Model&& model, Noise&& noise = Noise{}, Observer&& observer = Observer{}) {
     detail::check_state_type<State, Scalar>();
@@ -394,7 +406,8 @@ class Sampler {
 };
 
 /// Samples x_T -> x_0 in place in one call: builds the plan (validating everything), allocates
-/// the working buffers once, then runs the loop (see Sampler::sample for the arguments).
+/// the working buffers once, then runs the loop (see Sampler::sample for the arguments and what
+/// throws). It allocates on every call; to sample repeatedly without allocating, keep a Sampler.
 ///   auto schedule = ddim::NoiseSchedule<float>::linear(1000);
 ///   auto steps = ddim::Timesteps::leading(1000, 50);
 ///   Eigen::ArrayXf x = ddim::gaussian<float>(n, seed);

@@ -34,6 +34,7 @@ namespace ddim {
 template <class Scalar>
 class NoiseSchedule {
  public:
+  /// The precision of the exposed tables (float or double).
   using scalar_type = Scalar;
   /// Column of T values in the exposed precision.
   using Table = Eigen::Array<Scalar, Eigen::Dynamic, 1>;
@@ -104,18 +105,22 @@ class NoiseSchedule {
     return NoiseSchedule(where, std::move(betas));
   }
 
-  /// A user-supplied beta table (diffusers `trained_betas`). betas.size() is T.
-  /// Throws unless every beta is finite in (0, 1) (the last may be exactly 1: zero terminal SNR)
-  /// and the resulting alpha_bar is strictly decreasing in double precision.
+  /// A user-supplied beta table (diffusers `trained_betas`). betas.size() is T; alpha_bar_t =
+  /// prod_{i<=t} (1 - beta_i) is accumulated in double.
+  /// Throws std::invalid_argument unless the table is non-empty, every beta is finite in (0, 1)
+  /// (the last may be exactly 1: zero terminal SNR) and the resulting alpha_bar is strictly
+  /// decreasing in double precision.
   static NoiseSchedule from_betas(std::vector<double> betas) {
     const std::string where = "ddim::NoiseSchedule::from_betas";
     check_num_train_steps(where, static_cast<long long>(betas.size()), "betas.size()");
     return NoiseSchedule(where, std::move(betas));
   }
 
-  /// A user-supplied alpha_bar table (e.g. exported from a training framework); kept exactly as
-  /// given, and the betas are derived as beta_t = 1 - alpha_bar_t / alpha_bar_{t-1}.
-  /// Throws unless every value is finite, in (0, 1), strictly decreasing; the last may be 0.
+  /// A user-supplied alpha_bar table (e.g. exported from a training framework, or diffusers'
+  /// float32 `alphas_cumprod` to reproduce its tables exactly); kept exactly as given, and the
+  /// betas are derived as beta_0 = 1 - alpha_bar_0, beta_t = 1 - alpha_bar_t / alpha_bar_{t-1}.
+  /// Throws std::invalid_argument unless the table is non-empty and every value is finite, in
+  /// (0, 1) and strictly decreasing; the last may be 0 (zero terminal SNR).
   static NoiseSchedule from_alpha_bar(std::vector<double> alpha_bar) {
     const std::string where = "ddim::NoiseSchedule::from_alpha_bar";
     check_num_train_steps(where, static_cast<long long>(alpha_bar.size()), "alpha_bar.size()");
@@ -151,7 +156,8 @@ class NoiseSchedule {
     return NoiseSchedule(where, std::move(betas), std::move(alpha_bar));
   }
 
-  /// The same schedule exposed in another scalar type (the double tables are shared values).
+  /// The same schedule exposed in another scalar type (the double tables are copied as they are,
+  /// so both give identical step coefficients). Does not throw beyond allocation.
   template <class OtherScalar>
   NoiseSchedule<OtherScalar> cast() const {
     return NoiseSchedule<OtherScalar>(beta_double_, alpha_bar_double_);
@@ -162,28 +168,39 @@ class NoiseSchedule {
   /// True when alpha_bar_{T-1} = 0 (the signal is fully destroyed at the last timestep).
   bool zero_terminal_snr() const { return alpha_bar_double_(alpha_bar_double_.size() - 1) == 0.0; }
 
-  /// beta_t, 0 <= t < T.
+  // The per-timestep accessors take a train timestep 0 <= t < T (checked by Eigen's assertion in
+  // debug builds only, like any Eigen index) and return the value rounded once from double.
+
+  /// beta_t, in (0, 1) (beta_{T-1} may be 1).
   Scalar beta(int t) const { return betas_(t); }
   /// alpha_t = 1 - beta_t (the per-step factor; not alpha_bar).
   Scalar alpha(int t) const { return alphas_(t); }
-  /// alpha_bar_t = prod_{i<=t} alpha_i (the DDIM paper writes alpha_t for this).
+  /// alpha_bar_t = prod_{i<=t} alpha_i, in (0, 1) and decreasing in t (the DDIM paper writes
+  /// alpha_t for this; DDPM section 2).
   Scalar alpha_bar(int t) const { return alpha_bars_(t); }
   /// sqrt(alpha_bar_t), the signal scale of q(x_t | x_0) (eq. 4).
   Scalar sqrt_alpha_bar(int t) const { return sqrt_alpha_bars_(t); }
   /// sqrt(1 - alpha_bar_t), the noise scale of q(x_t | x_0) (eq. 4).
   Scalar sqrt_one_minus_alpha_bar(int t) const { return sqrt_one_minus_alpha_bars_(t); }
-  /// Signal-to-noise ratio alpha_bar_t / (1 - alpha_bar_t).
+  /// Signal-to-noise ratio alpha_bar_t / (1 - alpha_bar_t), in [0, infinity).
   Scalar snr(int t) const { return snrs_(t); }
 
+  /// The table of beta_t, t = 0 ... T-1.
   const Table& betas() const { return betas_; }
+  /// The table of alpha_t = 1 - beta_t.
   const Table& alphas() const { return alphas_; }
+  /// The table of alpha_bar_t (diffusers `alphas_cumprod`).
   const Table& alpha_bars() const { return alpha_bars_; }
+  /// The table of sqrt(alpha_bar_t).
   const Table& sqrt_alpha_bars() const { return sqrt_alpha_bars_; }
+  /// The table of sqrt(1 - alpha_bar_t).
   const Table& sqrt_one_minus_alpha_bars() const { return sqrt_one_minus_alpha_bars_; }
+  /// The table of alpha_bar_t / (1 - alpha_bar_t).
   const Table& snrs() const { return snrs_; }
 
-  /// The double-precision tables everything else is derived from.
+  /// beta_t in double precision: the table everything else is derived from.
   const Eigen::ArrayXd& betas_double() const { return beta_double_; }
+  /// alpha_bar_t in double precision: step coefficients are always computed from this table.
   const Eigen::ArrayXd& alpha_bars_double() const { return alpha_bar_double_; }
 
  private:

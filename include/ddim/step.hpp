@@ -328,7 +328,8 @@ void predicted_x0(const StepCoefficients<Scalar>& c, const Eigen::ArrayBase<DX>&
 }
 
 /// x0_pred as a dynamically thresholded step uses it: per column, clamped to [-s, s] and divided
-/// by s (see step_thresholded; `scratch` holds at least x_t.rows() scalars).
+/// by s (Imagen section 2.3; see step_thresholded; `scratch` holds at least x_t.rows() scalars
+/// and is overwritten). No allocation, no exception.
 template <class Scalar, class DX, class DM, class Out, class Scratch>
 void predicted_x0_thresholded(const StepCoefficients<Scalar>& c, const Eigen::ArrayBase<DX>& x_t,
                               const Eigen::ArrayBase<DM>& model_output, Out&& x0_pred, Scratch& scratch) {

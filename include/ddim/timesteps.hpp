@@ -177,9 +177,11 @@ class Timesteps {
   /// The landing timesteps in sampling order (-1 = final).
   const std::vector<int>& prev_values() const { return t_prev_; }
 
+  /// Equal when T, the timesteps and the landing timesteps are all equal.
   friend bool operator==(const Timesteps& a, const Timesteps& b) {
     return a.num_train_steps_ == b.num_train_steps_ && a.t_ == b.t_ && a.t_prev_ == b.t_prev_;
   }
+  /// The negation of ==.
   friend bool operator!=(const Timesteps& a, const Timesteps& b) { return !(a == b); }
 
  private:
