@@ -26,7 +26,11 @@ install(FILES
   "${PROJECT_BINARY_DIR}/ddimConfigVersion.cmake"
   DESTINATION "${DDIM_CMAKE_INSTALL_DIR}")
 
-# pkg-config for non-CMake builds: the include directory plus Eigen's own pkg-config module.
+# pkg-config for non-CMake builds: the include directory plus Eigen's own pkg-config module. The
+# prefix is found relative to the .pc file itself, so `cmake --install --prefix <anywhere>` and
+# relocated installs work.
+file(RELATIVE_PATH DDIM_PC_PREFIX_FROM_PCDIR "/root/${CMAKE_INSTALL_DATADIR}/pkgconfig" "/root")
+string(REGEX REPLACE "/$" "" DDIM_PC_PREFIX_FROM_PCDIR "${DDIM_PC_PREFIX_FROM_PCDIR}")
 if(IS_ABSOLUTE "${CMAKE_INSTALL_INCLUDEDIR}")
   set(DDIM_PC_INCLUDEDIR "${CMAKE_INSTALL_INCLUDEDIR}")
 else()

@@ -96,3 +96,18 @@ TEST_CASE("the ring helper places equal-weight components on a circle", "[mixtur
   CHECK_THAT(ring.variances()(0, 0), WithinRel(0.01, 1e-15));
 }
 
+
+TEST_CASE("a model may outlive the mixture it was made from", "[mixture]") {
+  // the model keeps its own copy: building it from a temporary is safe (AddressSanitizer would
+  // report a use after scope otherwise)
+  const auto schedule = ddim::NoiseSchedule<double>::linear(1000);
+  auto model = ddim::GaussianMixture::ring(4, 2.0, 0.3).model(schedule);
+  auto copy = model;  // copies share the mixture, each with its own scratch
+  Eigen::ArrayXXd x = Eigen::ArrayXXd::Constant(2, 3, 0.5);
+  ddim::ModelOutput<double> a(2, 3), b(2, 3);
+  model(x, 500, a);
+  copy(x, 500, b);
+  CHECK(a.allFinite());
+  CHECK((a == b).all());
+  CHECK(model.mixture().num_components() == 4);
+}

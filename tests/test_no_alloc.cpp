@@ -4,6 +4,7 @@
 // that it works in release builds too, and a replacement of the global operator new that counts
 // every allocation made through new (standard containers, std::function, ...).
 #include <atomic>
+#include <cmath>
 #include <cstdlib>
 #include <new>
 
@@ -157,4 +158,17 @@ TEST_CASE("a step alone, any variant, does not allocate", "[no_alloc]") {
     noise.step_noise(4, 0, z);
   });
   CHECK(counted == 0);
+}
+
+TEST_CASE("with reserve, an observed loop does not allocate either", "[no_alloc]") {
+  const auto schedule = ddim::NoiseSchedule<float>::linear(1000, 1e-4, 0.02);
+  ddim::Sampler<float> sampler(schedule, ddim::Timesteps::leading(1000, 8), ddim::Options::ddim(0.5));
+  sampler.reserve(16, 7);
+  Eigen::ArrayXXf x = Eigen::ArrayXXf::Constant(16, 7, 0.3f);
+  float last_x0 = 0;
+  const auto observer = [&](const ddim::StepInfo&, const Eigen::ArrayXXf&, const Eigen::ArrayXXf& x0_pred) {
+    last_x0 = x0_pred(0, 0);
+  };
+  CHECK(allocations_during([&] { sampler.sample(x, TrivialModel{}, ddim::PhiloxNoise(1), observer); }) == 0);
+  CHECK(std::isfinite(last_x0));
 }

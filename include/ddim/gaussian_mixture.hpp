@@ -13,6 +13,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -244,13 +245,15 @@ class GaussianMixture {
 
   /// The predictor for the sampling loop: model(x_t, t, output) writes the exact prediction of
   /// type `prediction` at the schedule's alpha_bar_t. Owns its scratch space (allocated here, not
-  /// per call): one Model per thread. It refers to its GaussianMixture, which must outlive it
-  /// (keep the mixture in a variable: `mixture.model(schedule)`, not `ring(...).model(schedule)`).
+  /// per call): one Model per thread. It keeps its own (shared, immutable) copy of the mixture, so
+  /// it may outlive the GaussianMixture it came from (`ring(...).model(schedule)` is fine); copies
+  /// of a Model share the mixture and have their own scratch.
   template <class Scalar>
   class Model {
    public:
     Model(const GaussianMixture& mixture, const NoiseSchedule<Scalar>& schedule, Prediction prediction)
-        : evaluation_(mixture), alpha_bar_(schedule.alpha_bars_double()), prediction_(prediction) {}
+        : mixture_(std::make_shared<const GaussianMixture>(mixture)), evaluation_(*mixture_),
+          alpha_bar_(schedule.alpha_bars_double()), prediction_(prediction) {}
 
     /// Writes the exact prediction for every column of x_t at train timestep 0 <= t < T
     /// (DDIM_ASSERT) into output, shaped like x_t. No allocation, no exception.
@@ -260,14 +263,18 @@ class GaussianMixture {
       evaluation_.predict(prediction_, alpha_bar_(t), x_t, output);
     }
 
+    /// The mixture this model predicts for.
+    const GaussianMixture& mixture() const { return *mixture_; }
+
    private:
+    std::shared_ptr<const GaussianMixture> mixture_;  // a stable address for evaluation_
     typename GaussianMixture::Evaluation evaluation_;
     Eigen::ArrayXd alpha_bar_;
     Prediction prediction_;
   };
 
   /// The exact predictor of this mixture for `schedule`, predicting `prediction` (eps*, x0* or
-  /// v*, see the header comment). The mixture must outlive the returned Model.
+  /// v*, see the header comment). The Model keeps its own copy of the mixture.
   template <class Scalar>
   Model<Scalar> model(const NoiseSchedule<Scalar>& schedule, Prediction prediction = Prediction::epsilon) const {
     return Model<Scalar>(*this, schedule, prediction);

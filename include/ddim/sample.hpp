@@ -234,9 +234,9 @@ class Sampler {
 
   /// Allocates the working buffers for a batch of `cols` samples of `rows` values now (a
   /// real-time caller does this once, outside its control loop): the model output, the noise
-  /// tensor if the plan adds noise, the thresholding scratch column. The buffer for observers'
-  /// x0_pred is not among them: the first `sample` call with an observer allocates it.
-  void reserve(Index rows, Index cols) { reserve(rows, cols, true); }
+  /// tensor if the plan adds noise, the thresholding scratch column and the observers' x0_pred,
+  /// so that no later `sample` call of that shape allocates, observed or not.
+  void reserve(Index rows, Index cols) { reserve(rows, cols, true, true); }
 
   /// Runs the elementwise passes of large tensors on `parallelism.threads` threads (started
   /// here, once, and kept until the Sampler is destroyed or this is called again). Results do
@@ -290,7 +290,7 @@ class Sampler {
       fused_noise = !plan_.thresholds() && !plan_.has_variance_output() && !std::decay_t<State>::IsRowMajor &&
                     x.innerStride() == 1;
     }
-    reserve(rows, cols, !fused_noise);
+    reserve(rows, cols, !fused_noise, false);
     if constexpr (!detail::is_null_observer_v<Observer>) {
       if (x0_.rows() != rows || x0_.cols() != cols) x0_.resize(rows, cols);
     }
@@ -389,11 +389,12 @@ class Sampler {
     return true;
   }
 
-  void reserve(Index rows, Index cols, bool noise_tensor) {
+  void reserve(Index rows, Index cols, bool noise_tensor, bool x0_tensor) {
     const Index output_rows = plan_.has_variance_output() ? 2 * rows : rows;
     if (output_.rows() != output_rows || output_.cols() != cols) output_.resize(output_rows, cols);
     if (noise_tensor && plan_.adds_noise() && (noise_.rows() != rows || noise_.cols() != cols)) noise_.resize(rows, cols);
     if (plan_.thresholds() && scratch_.size() < rows) scratch_.resize(rows);
+    if (x0_tensor && (x0_.rows() != rows || x0_.cols() != cols)) x0_.resize(rows, cols);  // for observers
   }
 
   SamplingPlan<Scalar> plan_;
