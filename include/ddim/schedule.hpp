@@ -60,10 +60,9 @@ class NoiseSchedule {
     check_num_train_steps(where, num_train_steps);
     detail::require_in_range(where, "beta_start", beta_start, 0.0, false, 1.0, false);
     detail::require_in_range(where, "beta_end", beta_end, 0.0, false, 1.0, false);
-    std::vector<double> betas =
-        detail::linspace(std::sqrt(beta_start), std::sqrt(beta_end), num_train_steps);
-    for (double& beta : betas) beta = beta * beta;
-    return NoiseSchedule(where, std::move(betas));
+    std::vector<double> table = detail::linspace(std::sqrt(beta_start), std::sqrt(beta_end), num_train_steps);
+    for (double& value : table) value = value * value;
+    return NoiseSchedule(where, table);
   }
 
   /// Cosine schedule of Nichol & Dhariwal (2021): with f(u) = cos^2((u + s) / (1 + s) * pi / 2),
@@ -81,13 +80,13 @@ class NoiseSchedule {
       const double c = std::cos((u + offset) / (1.0 + offset) * half_pi);
       return c * c;
     };
-    std::vector<double> betas(static_cast<std::size_t>(num_train_steps));
+    std::vector<double> table(static_cast<std::size_t>(num_train_steps));
     const double steps = static_cast<double>(num_train_steps);
     for (int t = 0; t < num_train_steps; ++t) {
-      const double beta = 1.0 - f((t + 1) / steps) / f(t / steps);
-      betas[static_cast<std::size_t>(t)] = beta < max_beta ? beta : max_beta;
+      const double value = 1.0 - f((t + 1) / steps) / f(t / steps);
+      table[static_cast<std::size_t>(t)] = value < max_beta ? value : max_beta;
     }
-    return NoiseSchedule(where, std::move(betas));
+    return NoiseSchedule(where, table);
   }
 
   /// Sigmoid betas: beta_t = sigmoid(linspace(-6, 6, T)[t]) * (beta_end - beta_start) + beta_start.
@@ -98,11 +97,11 @@ class NoiseSchedule {
     check_num_train_steps(where, num_train_steps);
     detail::require_in_range(where, "beta_start", beta_start, 0.0, false, 1.0, false);
     detail::require_in_range(where, "beta_end", beta_end, 0.0, false, 1.0, false);
-    std::vector<double> betas = detail::linspace(-6.0, 6.0, num_train_steps);
-    for (double& beta : betas) {
-      beta = 1.0 / (1.0 + std::exp(-beta)) * (beta_end - beta_start) + beta_start;
+    std::vector<double> table = detail::linspace(-6.0, 6.0, num_train_steps);
+    for (double& value : table) {
+      value = 1.0 / (1.0 + std::exp(-value)) * (beta_end - beta_start) + beta_start;
     }
-    return NoiseSchedule(where, std::move(betas));
+    return NoiseSchedule(where, table);
   }
 
   /// A user-supplied beta table (diffusers `trained_betas`). betas.size() is T; alpha_bar_t =
@@ -110,10 +109,10 @@ class NoiseSchedule {
   /// Throws std::invalid_argument unless the table is non-empty, every beta is finite in (0, 1)
   /// (the last may be exactly 1: zero terminal SNR) and the resulting alpha_bar is strictly
   /// decreasing in double precision.
-  static NoiseSchedule from_betas(std::vector<double> betas) {
+  static NoiseSchedule from_betas(const std::vector<double>& betas) {
     const std::string where = "ddim::NoiseSchedule::from_betas";
     check_num_train_steps(where, static_cast<long long>(betas.size()), "betas.size()");
-    return NoiseSchedule(where, std::move(betas));
+    return NoiseSchedule(where, betas);
   }
 
   /// A user-supplied alpha_bar table (e.g. exported from a training framework, or diffusers'
@@ -121,14 +120,14 @@ class NoiseSchedule {
   /// betas are derived as beta_0 = 1 - alpha_bar_0, beta_t = 1 - alpha_bar_t / alpha_bar_{t-1}.
   /// Throws std::invalid_argument unless the table is non-empty and every value is finite, in
   /// (0, 1) and strictly decreasing; the last may be 0 (zero terminal SNR).
-  static NoiseSchedule from_alpha_bar(std::vector<double> alpha_bar) {
+  static NoiseSchedule from_alpha_bar(const std::vector<double>& alpha_bar) {
     const std::string where = "ddim::NoiseSchedule::from_alpha_bar";
     check_num_train_steps(where, static_cast<long long>(alpha_bar.size()), "alpha_bar.size()");
     check_alpha_bar(where, alpha_bar);
     std::vector<double> betas(alpha_bar.size());
     betas[0] = 1.0 - alpha_bar[0];
     for (std::size_t t = 1; t < alpha_bar.size(); ++t) betas[t] = 1.0 - alpha_bar[t] / alpha_bar[t - 1];
-    return NoiseSchedule(where, std::move(betas), std::move(alpha_bar));
+    return NoiseSchedule(where, betas, alpha_bar);
   }
 
   /// This schedule rescaled to zero terminal SNR (Lin et al. 2023, "Common Diffusion Noise
@@ -153,7 +152,7 @@ class NoiseSchedule {
     std::vector<double> betas(alpha_bar.size());
     betas[0] = 1.0 - alpha_bar[0];
     for (std::size_t t = 1; t < alpha_bar.size(); ++t) betas[t] = 1.0 - alpha_bar[t] / alpha_bar[t - 1];
-    return NoiseSchedule(where, std::move(betas), std::move(alpha_bar));
+    return NoiseSchedule(where, betas, alpha_bar);
   }
 
   /// The same schedule exposed in another scalar type (the double tables are copied as they are,
@@ -233,7 +232,7 @@ class NoiseSchedule {
   }
 
   // From betas: validates them and accumulates alpha_bar = cumprod(1 - beta) in double.
-  NoiseSchedule(const std::string& where, std::vector<double> betas) {
+  NoiseSchedule(const std::string& where, const std::vector<double>& betas) {
     const auto count = static_cast<long long>(betas.size());
     std::vector<double> alpha_bar(betas.size());
     double product = 1.0;
@@ -258,7 +257,7 @@ class NoiseSchedule {
   }
 
   // From validated betas and alpha_bar (alpha_bar kept exactly).
-  NoiseSchedule(const std::string& where, std::vector<double> betas, std::vector<double> alpha_bar) {
+  NoiseSchedule(const std::string& where, const std::vector<double>& betas, const std::vector<double>& alpha_bar) {
     const auto count = static_cast<long long>(betas.size());
     for (long long t = 0; t < count; ++t) {
       const double beta = betas[static_cast<std::size_t>(t)];

@@ -339,8 +339,8 @@ void predicted_x0_thresholded(const StepCoefficients<Scalar>& c, const Eigen::Ar
   DDIM_ASSERT(c.clip_kind == Clipping::Kind::dynamic_threshold);
   const Index rows = x_t.rows();
   for (Index j = 0; j < x_t.cols(); ++j) {
+    x0_pred.col(j) = c.x0_from_x * x_t.derived().col(j) + c.x0_from_output * model_output.derived().col(j).topRows(rows);
     auto column = x0_pred.col(j);
-    column = c.x0_from_x * x_t.derived().col(j) + c.x0_from_output * model_output.derived().col(j).topRows(rows);
     const Scalar threshold = dynamic_threshold(column, c.threshold_ratio, c.threshold_max_value, scratch);
     column = column.unaryExpr(detail::Clamp<Scalar>{threshold}) / threshold;
   }

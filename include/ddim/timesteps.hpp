@@ -51,7 +51,7 @@ class Timesteps {
     for (int i = 0; i < num_steps; ++i) {
       values[static_cast<std::size_t>(i)] = static_cast<int>(i * stride + steps_offset);
     }
-    return Timesteps(num_train_steps, std::move(values));
+    return Timesteps(num_train_steps, values);
   }
 
   /// diffusers `timestep_spacing="trailing"` (Lin et al. 2023, table 2): t_i = round(T - i * T / S) - 1
@@ -72,7 +72,7 @@ class Timesteps {
       values[static_cast<std::size_t>(num_steps - 1 - i)] =
           static_cast<int>(detail::round_half_even(value)) - 1;
     }
-    return Timesteps(num_train_steps, std::move(values));
+    return Timesteps(num_train_steps, values);
   }
 
   /// diffusers `timestep_spacing="linspace"`: round(linspace(0, T-1, S)), rounded half to even
@@ -85,7 +85,7 @@ class Timesteps {
     for (std::size_t i = 0; i < points.size(); ++i) {
       values[i] = static_cast<int>(detail::round_half_even(points[i]));
     }
-    return Timesteps(num_train_steps, std::move(values));
+    return Timesteps(num_train_steps, values);
   }
 
   /// The paper code's `skip_type="uniform"`: range(0, T, T // S). When S does not divide T this
@@ -98,7 +98,7 @@ class Timesteps {
     std::vector<int> values;
     values.reserve(static_cast<std::size_t>(num_train_steps / skip + 1));
     for (int t = 0; t < num_train_steps; t += skip) values.push_back(t);
-    return Timesteps(num_train_steps, std::move(values));
+    return Timesteps(num_train_steps, values);
   }
 
   /// The paper code's `skip_type="quad"`: int(linspace(0, sqrt(0.8 T), S)^2), truncated toward
@@ -116,7 +116,7 @@ class Timesteps {
       const int t = static_cast<int>(root * root);
       if (values.empty() || t != values.back()) values.push_back(t);
     }
-    return Timesteps(num_train_steps, std::move(values));
+    return Timesteps(num_train_steps, values);
   }
 
   /// A user-supplied list, in either order (diffusers `set_timesteps(timesteps=[...])`).
@@ -145,7 +145,7 @@ class Timesteps {
       }
     }
     if (!increasing) std::reverse(timesteps.begin(), timesteps.end());
-    return Timesteps(num_train_steps, std::move(timesteps));
+    return Timesteps(num_train_steps, timesteps);
   }
 
   /// A copy whose steps land on t - stride (or on "final" where that is negative) instead of on
@@ -186,7 +186,7 @@ class Timesteps {
 
  private:
   // ascending: a validated increasing list; stored in sampling (decreasing) order.
-  Timesteps(int num_train_steps, std::vector<int> ascending)
+  Timesteps(int num_train_steps, const std::vector<int>& ascending)
       : num_train_steps_(num_train_steps), t_(ascending.rbegin(), ascending.rend()) {
     t_prev_.resize(t_.size());
     for (std::size_t k = 0; k < t_.size(); ++k) t_prev_[k] = k + 1 < t_.size() ? t_[k + 1] : -1;
