@@ -160,7 +160,7 @@ TEST_CASE("DDPM variances: beta~, beta' and the learned interpolation between th
   CHECK(std::isfinite(static_cast<double>(landing.log_std_center)));
 }
 
-TEST_CASE("epsilon-prediction is rejected at zero terminal SNR; v and x0 are accepted", "[coefficients][errors]") {
+TEST_CASE("epsilon-prediction is rejected at zero terminal SNR, while v and x0 are accepted", "[coefficients][errors]") {
   const auto schedule = ddim::NoiseSchedule<double>::scaled_linear(1000).rescaled_to_zero_terminal_snr();
   const auto steps = ddim::Timesteps::trailing(1000, 10);  // starts at t = 999, alpha_bar = 0
   CHECK_THROWS_WITH(ddim::step_coefficients(schedule, steps, 0, ddim::Options::ddim()),

@@ -388,7 +388,7 @@ TEST_CASE("CPU manual_seed restarts the stream and clears the cached normal", "[
   CHECK(b.capability() == TorchCpuCapability::scalar);
 }
 
-TEST_CASE("CPU bad arguments throw std::invalid_argument naming the parameter; n = 0 draws "
+TEST_CASE("CPU bad arguments throw std::invalid_argument naming the parameter, and n = 0 draws "
           "nothing",
           "[torch][cpu]") {
   TorchCpuGenerator generator(1);
