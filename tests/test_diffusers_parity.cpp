@@ -398,11 +398,11 @@ std::vector<std::uint32_t> next_draws(ddim::TorchCpuGenerator generator) {
   return draws;
 }
 
-// A seed-0 generator after `calls` torch.randn calls of 768 float32 values.
+// A seed-0 generator after `calls` torch.randn calls of 768 float32 values: each consumes
+// exactly 768 raw draws (a multiple of 16, so no tail block; the cached normal is untouched).
 ddim::TorchCpuGenerator after_draws(int calls) {
   ddim::TorchCpuGenerator generator(0);
-  std::vector<float> scratch(768);
-  for (int k = 0; k < calls; ++k) generator.randn(scratch.data(), scratch.size());
+  for (long k = 0; k < 768L * calls; ++k) generator.next_uint32();
   return generator;
 }
 
