@@ -243,6 +243,52 @@ TEST_CASE("E37: steps landing far below the next step's start cannot compound |x
   CHECK_NOTHROW(ddim::SamplingPlan<double>(schedule, ddim::Timesteps::linspace(938, 10).with_prev_by_stride(93), ddim::Options{}));
 }
 
+TEST_CASE("E38: an enumeration value outside its list, or an unknown ATEN_CPU_CAPABILITY name", "[errors][torch]") {
+  CHECK_THROWS_WITH(ddim::parse_torch_cpu_capability("avx1"),
+                    contains("ddim::parse_torch_cpu_capability: name = \"avx1\"; allowed: \"default\", \"avx2\" or \"avx512\""));
+  CHECK_THROWS_WITH(ddim::TorchCpuNoise(0, static_cast<ddim::TorchDtype>(7)), contains("dtype = 7"));
+  ddim::TorchCpuGenerator generator(0);
+  CHECK_THROWS_WITH(generator.set_capability(static_cast<ddim::TorchCpuCapability>(9)), contains("capability = 9"));
+  CHECK_NOTHROW(ddim::parse_torch_cpu_capability("avx512"));
+}
+
+TEST_CASE("E39: a null output buffer for a non-empty torch.randn draw", "[errors][torch]") {
+  ddim::TorchCpuGenerator cpu(0);
+  CHECK_THROWS_WITH(cpu.randn(static_cast<float*>(nullptr), 3), contains("out = null (with n = 3)"));
+  CHECK_THROWS_WITH(cpu.randn(static_cast<double*>(nullptr), 3), contains("out = null (with n = 3)"));
+  ddim::TorchCudaGenerator cuda(0);
+  CHECK_THROWS_WITH(cuda.randn(nullptr, 5), contains("ddim::TorchCudaGenerator::randn: out = null (with n = 5)"));
+  CHECK_NOTHROW(cpu.randn(static_cast<float*>(nullptr), 0));  // n = 0 draws nothing
+}
+
+TEST_CASE("E40: imitated CUDA devices without a multiprocessor or with fewer than 256 threads per one, empty or oversized launches", "[errors][torch]") {
+  CHECK_THROWS_WITH(ddim::cuda_randn_launch_layout(0, ddim::CudaDeviceProperties{}), contains("n = 0; allowed: n >= 1"));
+  CHECK_THROWS_WITH(ddim::TorchCudaGenerator(0, ddim::CudaDeviceProperties{0, 2048}),
+                    contains("properties.multiprocessor_count = 0; allowed: >= 1"));
+  CHECK_THROWS_WITH(ddim::TorchCudaGenerator(0, ddim::CudaDeviceProperties{108, 128}),
+                    contains("properties.max_threads_per_multiprocessor = 128; allowed: >= 256"));
+  ddim::TorchCudaGenerator generator(0);
+  float one = 0.0f;  // the size check comes before any write
+  CHECK_THROWS_WITH(generator.randn(&one, (std::size_t{1} << 29) + 1), contains("n = 536870913"));
+  CHECK(generator.philox_offset() == 0);  // unchanged by the rejected call
+}
+
+TEST_CASE("E41: a Philox offset that is not a multiple of 4", "[errors][torch]") {
+  ddim::TorchCudaGenerator generator(0);
+  CHECK_THROWS_WITH(generator.set_philox_offset(6),
+                    contains("ddim::TorchCudaGenerator::set_philox_offset: offset = 6; allowed: a multiple of 4"));
+  CHECK_NOTHROW(generator.set_philox_offset(8));
+}
+
+TEST_CASE("E42: torch noise sources with no seeds, a batch of another size than their generators, a sample index past them", "[errors][torch]") {
+  CHECK_THROWS_WITH(ddim::TorchCpuNoise::per_sample({}), contains("seeds = {} (empty)"));
+  CHECK_THROWS_WITH(ddim::TorchCudaNoise::per_sample_generators({}), contains("generators = {} (empty)"));
+  auto noise = ddim::TorchCpuNoise::per_sample({1, 2, 3});
+  Eigen::ArrayXXf z(4, 2);
+  CHECK_THROWS_WITH(noise.fill(z), contains("batch size (columns of x) = 2; allowed: equal to the number of per-sample generators = 3"));
+  CHECK_THROWS_WITH(noise.generator(3), contains("ddim::TorchCpuNoise::generator: sample = 3; allowed: below the number of generators = 3"));
+}
+
 TEST_CASE("C1: a learned-range variance value outside [-1, 1] is clamped, not rejected", "[errors]") {
   const auto c = ddim::step_coefficients<double>(linear().alpha_bar(400), linear().alpha_bar(390),
                                                  ddim::Options::ddpm(ddim::Variance::learned_range), false);

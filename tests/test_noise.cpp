@@ -222,3 +222,12 @@ TEST_CASE("the Box-Muller pieces are accurate", "[noise]") {
   CHECK(worst_log < 4e-7);
   CHECK(worst_angle < 2.5e-7);
 }
+
+TEST_CASE("a batch of empty samples (0 rows) is filled without touching memory", "[noise]") {
+  // Regression: fill() took the address of element (0, j) of a 0-row tensor (undefined
+  // behaviour, reported by UBSan through the sampling loop).
+  Eigen::ArrayXXf empty(0, 3);
+  ddim::PhiloxNoise(1).initial_latent(empty);
+  ddim::PhiloxNoise(1).fill(5, empty);
+  CHECK(empty.size() == 0);
+}

@@ -106,7 +106,7 @@ TEST_CASE("an observer that returns false stops the loop", "[sample][observer]")
   CHECK(result.stopped_early);
 }
 
-TEST_CASE("observing does not change the result; the recorder keeps the trajectory", "[sample][observer]") {
+TEST_CASE("observing does not change the result, and the recorder keeps the trajectory", "[sample][observer]") {
   const auto& s = schedule<float>();
   const auto steps = ddim::Timesteps::leading(1000, 12);
   const Eigen::ArrayXXf x_T = ddim::gaussian<float>(6, 4, 3);

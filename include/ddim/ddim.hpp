@@ -13,6 +13,8 @@
 #include "step.hpp"
 #include "forward.hpp"
 #include "noise.hpp"
+#include "torch_generator.hpp"
+#include "torch_noise.hpp"
 #include "predictor.hpp"
 #include "observer.hpp"
 #include "parallel.hpp"

@@ -447,6 +447,7 @@ class PhiloxNoise {
                   "ddim::PhiloxNoise fills float or double tensors");
     Derived& out = tensor.derived();
     DDIM_ASSERT(out.innerStride() == 1);
+    if (out.rows() == 0) return;  // nothing to fill, and no element to take the address of
     for (Index j = 0; j < out.cols(); ++j) {
       const auto column = static_cast<std::size_t>(j);
       const std::uint64_t seed = sample_seeds_.empty() ? seed_ : sample_seeds_[column];
