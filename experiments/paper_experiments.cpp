@@ -368,19 +368,21 @@ void print_interpolation(const std::vector<std::pair<int, ddim_experiments::Inte
               "and between neighbours decoded into the same component) and how often neighbours fall into "
               "different components, mean ± standard error over the pairs; the median over the pairs of the "
               "decoded points' normalised radius (%.2f for exact samples; at the path's ends, w = 0 and 1, the "
-              "points are plain DDIM samples).\n\n",
+              "points are plain DDIM samples); and the largest latent norm along a path over the larger of its "
+              "ends' norms, median and largest over the pairs.\n\n",
               pairs, results.front().second.data_radius);
   std::printf("| path | points | largest jump | largest jump inside a component | component changes | radius at the "
-              "ends | radius at w = 1/2 |\n|---|---:|---:|---:|---:|---:|---:|\n");
+              "ends | radius at w = 1/2 | latent norm / ends' |\n|---|---:|---:|---:|---:|---:|---:|---:|\n");
   for (const auto& [points, result] : results) {
     for (const auto* stats : {&result.slerp, &result.linear}) {
       const auto& profile = stats->radius_profile;
       const double ends = 0.5 * (profile.front() + profile.back());
-      std::printf("| %s | %d | %s | %s | %s | %.2f | %.2f |\n", stats == &result.slerp ? "slerp" : "linear", points,
-                  format("%.3f ± %.3f", stats->largest_jump.mean, stats->largest_jump.standard_error).c_str(),
+      std::printf("| %s | %d | %s | %s | %s | %.2f | %.2f | %s |\n", stats == &result.slerp ? "slerp" : "linear",
+                  points, format("%.3f ± %.3f", stats->largest_jump.mean, stats->largest_jump.standard_error).c_str(),
                   format("%.3f ± %.3f", stats->largest_jump_within.mean, stats->largest_jump_within.standard_error).c_str(),
                   format("%.2f ± %.2f", stats->component_changes.mean, stats->component_changes.standard_error).c_str(),
-                  ends, profile[profile.size() / 2]);
+                  ends, profile[profile.size() / 2],
+                  format("%.2f (max %.2f)", stats->latent_norm_ratio_median, stats->latent_norm_ratio_max).c_str());
     }
   }
   std::printf("\n(computed in %.0f s)\n\n", seconds);

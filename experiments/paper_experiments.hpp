@@ -503,6 +503,9 @@ struct PathStatistics {
   Estimate largest_jump_within;
   /// per path, how often neighbours are decoded into different components
   Estimate component_changes;
+  /// per path, the largest latent norm along it over the larger of its ends' norms: the median
+  /// and the largest over the pairs (1 for a path that never leaves the ends' shell)
+  double latent_norm_ratio_median = 0.0, latent_norm_ratio_max = 0.0;
   /// the median over pairs of the normalised Mahalanobis radius (fit_component) of the decoded
   /// point at each position: below the data's value for points too close to a mode's centre
   std::vector<double> radius_profile;
@@ -528,10 +531,12 @@ inline InterpolationResult interpolation(const ddim::GaussianMixture& mixture, c
   for (int kind = 0; kind < 2; ++kind) {
     PathStatistics& stats = kind == 0 ? result.slerp : result.linear;
     std::vector<std::vector<double>> radii(static_cast<std::size_t>(config.points));
-    std::vector<double> largest, largest_within, changes;
+    std::vector<double> largest, largest_within, changes, norm_ratio;
     for (Index p = 0; p < config.pairs; ++p) {
       Eigen::ArrayXXd path = kind == 0 ? ddim::slerp_path(a.col(p), b.col(p), config.points)
                                        : ddim::linear_path(a.col(p), b.col(p), config.points);
+      norm_ratio.push_back(path.matrix().colwise().norm().maxCoeff() /
+                           std::max(a.col(p).matrix().norm(), b.col(p).matrix().norm()));
       decode(schedule, model, ddim::Options::ddim(0.0), config.num_steps, path, ddim::no_noise);
       std::vector<ComponentFit> fits;
       for (Index i = 0; i < path.cols(); ++i) {
@@ -557,6 +562,8 @@ inline InterpolationResult interpolation(const ddim::GaussianMixture& mixture, c
     stats.largest_jump = estimate(largest);
     stats.largest_jump_within = estimate(largest_within);
     stats.component_changes = estimate(changes);
+    stats.latent_norm_ratio_max = *std::max_element(norm_ratio.begin(), norm_ratio.end());
+    stats.latent_norm_ratio_median = median(std::move(norm_ratio));
   }
   return result;
 }
