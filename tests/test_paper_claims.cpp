@@ -149,7 +149,8 @@ TEST_CASE("DDIM decodings of one latent converge as S grows (consistency)", "[pa
   CHECK(result.distance.front().mean < 0.25 * result.independent_distance.mean);
 }
 
-TEST_CASE("slerp keeps decoded points as typical as its ends; linear interpolation concentrates them", "[paper]") {
+TEST_CASE("slerp keeps decoded points as typical as its ends while linear interpolation concentrates them",
+          "[paper]") {
   // Section 5.3 in 16-D: a latent on the straight segment between two latents has a smaller norm
   // (about sqrt(1/2) of theirs at the midpoint), and DDIM decodes it closer to a mode's centre than
   // any sample; slerp keeps the norm, so its midpoints decode like its ends.
