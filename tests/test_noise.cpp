@@ -1,7 +1,8 @@
 // The portable Gaussian noise: Philox known answers, bit-exact golden vectors from an independent
 // implementation, the compiled kernel against the scalar definition, the stream structure
 // (prefixes, offsets, batch independence), accuracy, and the distribution itself. This file is
-// also built with -O3 -march=native (fused multiply-add contraction allowed) and without
+// also built with -O3 -march=native (the AVX-512 kernel where the host has it; fused
+// multiply-add contraction allowed), with -mavx2 -mfma (the AVX2 kernel) and without
 // vectorization: the same golden bits must come out of each.
 #include <ddim/noise.hpp>
 

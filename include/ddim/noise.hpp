@@ -14,8 +14,8 @@
 //   key = (seed mod 2^32, seed / 2^32), counter = (16 (e / 64) + e mod 16, i mod 2^32, i / 2^32, k),
 // the pair of words and the output of the pair chosen by (e mod 64) / 16; so batch size,
 // evaluation order, vector width and thread count cannot change it. The exact definition, step by
-// step, is detail/noise_spec.hpp; detail/noise_simd.hpp has the kernels that compute it a chunk
-// of 64 values at a time.
+// step, is detail/noise_spec.hpp; detail/noise_simd.hpp has the AVX-512 and AVX2 kernels that
+// compute it 16 or 8 lanes at a time (and the portable code for every other target).
 //
 // Guarantee and its limits: identical bits wherever float and double are IEEE-754 binary32 and
 // binary64 evaluated without excess precision (FLT_EVAL_METHOD == 0: every x86-64, ARM64, RISC-V
