@@ -385,6 +385,9 @@ struct ConsistencyResult {
   std::vector<int> steps;
   /// Euclidean distance |x0(S) - x0(S_ref)| per latent: mean and standard error
   std::vector<Estimate> distance;
+  /// distance[k] - distance[k + 1] latent by latent (paired: the same x_T at both step counts),
+  /// mean and standard error; one entry fewer than distance
+  std::vector<Estimate> shrink;
   /// fraction of latents whose decoded point has the same most probable component as at S_ref
   std::vector<double> same_component;
   /// for scale: the distance between two independent exact samples, mean and standard error
@@ -408,6 +411,7 @@ inline ConsistencyResult consistency(const ddim::GaussianMixture& mixture, const
   const Eigen::ArrayXXd& reference = decoded.back();
   std::vector<Index> reference_component(static_cast<std::size_t>(n));
   for (Index j = 0; j < n; ++j) reference_component[static_cast<std::size_t>(j)] = fit_component(mixture, reference.col(j)).component;
+  std::vector<std::vector<double>> per_latent;
   for (const auto& x : decoded) {
     std::vector<double> distances;
     double same = 0.0;
@@ -417,6 +421,12 @@ inline ConsistencyResult consistency(const ddim::GaussianMixture& mixture, const
     }
     result.distance.push_back(estimate(distances));
     result.same_component.push_back(same / static_cast<double>(n));
+    per_latent.push_back(std::move(distances));
+  }
+  for (std::size_t k = 0; k + 1 < per_latent.size(); ++k) {
+    std::vector<double> differences;
+    for (std::size_t j = 0; j < per_latent[k].size(); ++j) differences.push_back(per_latent[k][j] - per_latent[k + 1][j]);
+    result.shrink.push_back(estimate(differences));
   }
   const Eigen::ArrayXXd a = mixture.sample<double>(n, derive_seed(config.seed, 0, 5));
   const Eigen::ArrayXXd b = mixture.sample<double>(n, derive_seed(config.seed, 0, 6));

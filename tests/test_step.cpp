@@ -1,7 +1,8 @@
 // The step: the fused update against the paper's formulas written out literally, in place against
 // out of place, the exact-model property of eta = 0, eta = 1 == DDPM along whole trajectories,
-// clipping, dynamic thresholding and the learned variance.
+// clipping, dynamic thresholding, the learned variance, and the step that generates its own noise.
 #include <ddim/forward.hpp>
+#include <ddim/noise.hpp>
 #include <ddim/step.hpp>
 
 #include <algorithm>
@@ -407,5 +408,39 @@ TEMPLATE_TEST_CASE("contiguous and strided operands give the same step", "[step]
     ddim::step(c, big_x.topRows(13), big_m.topRows(13), big_z.topRows(13), strided_out.topRows(13));  // outer stride 20
     INFO(describe(config.options));
     CHECK((strided_out.topRows(13) == contiguous).all());
+  }
+}
+
+TEMPLATE_TEST_CASE("the step with generated noise equals the step with the noise tensor", "[step][noise]", float, double) {
+  // The fused overload generates z in chunks of detail::kNoiseChunk values and consumes each at
+  // once; it must equal step_noise's tensor fed to the ordinary step, bit for bit, for columns
+  // shorter than a chunk, exactly a chunk, and crossing chunk boundaries, in place and out of
+  // place, and into a view with an outer stride.
+  using Array = Eigen::Array<TestType, Eigen::Dynamic, Eigen::Dynamic>;
+  const auto& s = schedule<TestType>();
+  const ddim::PhiloxNoise noise(2024, 3);
+  oracle::Normal normal(21);
+  for (const Eigen::Index rows : {Eigen::Index{1}, Eigen::Index{100}, ddim::detail::kNoiseChunk - 1, ddim::detail::kNoiseChunk,
+                                  ddim::detail::kNoiseChunk + 1, 3 * ddim::detail::kNoiseChunk - 65}) {
+    Array x(rows, 3), m(rows, 3), z(rows, 3);
+    normal.fill(x);
+    normal.fill(m);
+    noise.step_noise(7, 140, z);
+    for (const auto& options : {ddim::Options::ddim(0.5), ddim::Options::ddpm(ddim::Variance::fixed_large)}) {
+      for (const auto& clipping : {ddim::Clipping::none(), ddim::Clipping::clip(1.0)}) {
+        ddim::Options configured = options;
+        configured.clipping = clipping;
+        const auto c = ddim::step_coefficients<TestType>(s.alpha_bars_double()(160), s.alpha_bars_double()(140), configured, false);
+        Array expected(rows, 3), generated(rows, 3), in_place = x, wide = Array::Zero(rows + 5, 3);
+        ddim::step(c, x, m, z, expected);
+        ddim::step(c, x, m, noise, 7, generated);
+        ddim::step(c, in_place, m, noise, 7, in_place);
+        ddim::step(c, x, m, noise, 7, wide.topRows(rows));
+        INFO("rows " << rows << ", " << describe(configured));
+        CHECK((generated == expected).all());
+        CHECK((in_place == expected).all());
+        CHECK((wide.topRows(rows) == expected).all());
+      }
+    }
   }
 }

@@ -227,9 +227,11 @@ struct has_step_noise_range<Noise, Scalar,
                             std::void_t<decltype(std::declval<const Noise&>().step_noise_range(
                                 0, Index(0), Index(0), Index(0), std::declval<Scalar*>()))>> : std::true_type {};
 
-/// Values of noise generated and consumed at a time by the fused step: 64 Philox outputs, a
-/// few cache lines, so the noise never leaves L1.
-inline constexpr Index kNoiseChunk = 64;
+/// Values of noise generated and consumed at a time by the fused step: four of the generator's
+/// 64-value chunks (1 KiB of float, 2 KiB of double), so the noise never leaves L1 and the SIMD
+/// kernel runs its two-chunks-at-a-time path; a multiple of 64, so every call but a column's
+/// last covers whole chunks.
+inline constexpr Index kNoiseChunk = 256;
 
 inline Index noise_chunks_per_column(Index rows) { return (rows + kNoiseChunk - 1) / kNoiseChunk; }
 
@@ -284,7 +286,7 @@ template <class Noise, class Scalar>
 constexpr bool generates_noise_ranges_v = detail::has_step_noise_range<std::decay_t<Noise>, Scalar>::value;
 
 /// One step whose noise z is generated on the fly by `noise` for sampling step `step_index`
-/// (the same values noise.step_noise would write), in chunks of 64 values consumed at once, so
+/// (the same values noise.step_noise would write), in chunks of 256 values consumed at once, so
 /// no noise tensor is ever stored: the step costs little more than generating its noise. The
 /// result equals step(c, x_t, model_output, z, x_prev) with that z. Every column of x_t,
 /// model_output and x_prev must be contiguous (true for Arrays, Matrices and Maps); Clipping

@@ -546,20 +546,28 @@ struct CudaLaunchLayout {
   std::uint64_t offset_increment = 0;
 };
 
+namespace detail {
+
+// A device PyTorch can launch its 256-thread randn blocks on: at least one SM, 256 threads each.
+inline void validate_cuda_properties(std::string_view where, CudaDeviceProperties properties) {
+  if (properties.multiprocessor_count == 0) {
+    fail_text(std::string(where), "properties.multiprocessor_count", "0", ">= 1");
+  }
+  if (properties.max_threads_per_multiprocessor < 256) {
+    fail_text(std::string(where), "properties.max_threads_per_multiprocessor",
+              std::to_string(properties.max_threads_per_multiprocessor), ">= 256");
+  }
+}
+
+}  // namespace detail
+
 /// The launch layout PyTorch uses for `torch.randn(n, device="cuda")` (float32) on a device with
 /// `properties`. Throws std::invalid_argument for n = 0 (PyTorch launches nothing) or for
 /// properties with no SM or fewer than 256 threads per SM.
 inline CudaLaunchLayout cuda_randn_launch_layout(std::size_t n, CudaDeviceProperties properties) {
   constexpr std::string_view where = "ddim::cuda_randn_launch_layout";
   if (n == 0) detail::fail_text(std::string(where), "n", "0", "n >= 1");
-  if (properties.multiprocessor_count == 0) {
-    detail::fail_text(std::string(where), "properties.multiprocessor_count", "0", ">= 1");
-  }
-  if (properties.max_threads_per_multiprocessor < 256) {
-    detail::fail_text(std::string(where), "properties.max_threads_per_multiprocessor",
-                                   std::to_string(properties.max_threads_per_multiprocessor),
-                                   ">= 256");
-  }
+  detail::validate_cuda_properties(where, properties);
   constexpr std::uint64_t block_size = 256;
   constexpr std::uint64_t values_per_draw = 4;  // curand_normal4
   const std::uint64_t count = n;
@@ -608,7 +616,7 @@ class TorchCudaGenerator {
   /// cuda_randn_launch_layout rejects.
   explicit TorchCudaGenerator(std::uint64_t seed, CudaDeviceProperties properties = {})
       : properties_(properties) {
-    validate_properties("ddim::TorchCudaGenerator", properties);
+    detail::validate_cuda_properties("ddim::TorchCudaGenerator", properties);
     manual_seed(seed);
   }
 
@@ -642,7 +650,7 @@ class TorchCudaGenerator {
   /// Changes the imitated device (takes effect from the next call). Throws
   /// std::invalid_argument for properties that cuda_randn_launch_layout rejects.
   void set_device_properties(CudaDeviceProperties properties) {
-    validate_properties("ddim::TorchCudaGenerator::set_device_properties", properties);
+    detail::validate_cuda_properties("ddim::TorchCudaGenerator::set_device_properties", properties);
     properties_ = properties;
   }
 
@@ -690,17 +698,6 @@ class TorchCudaGenerator {
   static constexpr std::size_t max_elements = std::size_t{1} << 29;
 
  private:
-  static void validate_properties(std::string_view where, CudaDeviceProperties properties) {
-    if (properties.multiprocessor_count == 0) {
-      detail::fail_text(std::string(where), "properties.multiprocessor_count", "0", ">= 1");
-    }
-    if (properties.max_threads_per_multiprocessor < 256) {
-      detail::fail_text(std::string(where), "properties.max_threads_per_multiprocessor",
-                                     std::to_string(properties.max_threads_per_multiprocessor),
-                                     ">= 256");
-    }
-  }
-
   // Components (sin, cos) of one Box-Muller pair go to `element` and `element + stride`; the
   // cosine is only evaluated when its element exists.
   static void store_pair(float* out, std::uint64_t count, std::uint64_t element,
