@@ -75,7 +75,7 @@ struct MixtureShape {
 /// sqrt((1 - alpha_bar) / alpha_bar) falls below 0.2 only at t = 58 and below 0.05 at t = 11, so
 /// the components' shapes form in the last 60 of the T = 1000 timesteps (S = 10 uniform steps
 /// cross them in one step, 100 -> 0), the ring's layout (spacing 0.77) by t = 260. The data's
-/// scale is that of images in [-1, 1]: per-coordinate standard deviation 0.4-0.7.
+/// scale is that of images in [-1, 1]: per-coordinate standard deviation about 0.45-0.7 (d = 16).
 /// Deterministic in `shape.seed`.
 inline ddim::GaussianMixture paper_mixture(int dimension, const MixtureShape& shape = MixtureShape{}) {
   if (dimension < 2) throw std::invalid_argument("ddim_experiments::paper_mixture: dimension must be >= 2");

@@ -212,7 +212,7 @@ void check_state_type() {
 struct Parallelism {
   int threads = 1;                             ///< threads per pass, the caller included (>= 1)
   Index min_step_values = Index(1) << 18;      ///< smallest tensor whose plain step is split
-  Index min_noise_values = Index(1) << 14;     ///< smallest tensor whose generated-noise step is split
+  Index min_noise_values = Index(1) << 16;     ///< smallest tensor whose generated-noise step is split
 };
 
 /// A sampling loop with its working buffers: the model output, the noise, the x0 prediction for
