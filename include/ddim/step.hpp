@@ -53,7 +53,7 @@ auto noise_term(const StepCoefficients<Scalar>& c, const V& variance_value, cons
 // contiguous range in the same element order and the noise scale is a constant. Returns false
 // when it does not apply.
 template <class Scalar, class X, class P, class V, class Z, class Out>
-bool try_contiguous_update(const StepCoefficients<Scalar>& c, const X& x_t, const P& prediction, const V&,
+DDIM_ALWAYS_INLINE bool try_contiguous_update(const StepCoefficients<Scalar>& c, const X& x_t, const P& prediction, const V&,
                            const Z& z, Out& x_prev, Scalar bound, Scalar x0_scale) {
   constexpr bool has_noise = !std::is_same_v<Z, ddim::NoNoise>;
   if constexpr (std::is_same_v<V, NoVariance> && has_direct_storage<X>::value && has_direct_storage<P>::value &&
@@ -81,14 +81,14 @@ bool try_contiguous_update(const StepCoefficients<Scalar>& c, const X& x_t, cons
 }
 
 // One fused pass: x_prev = k0 * clamp(x0_pred, -bound, bound) + kx * x_t + km * prediction + std * z,
-// with k0 = prev_from_x0 * x0_scale (the dynamic threshold divides the clipped x0 by s).
+// with k0 = prev_from_x0 * x0_scale (the dynamic threshold divides the clipped x0 by s), through
+// Eigen's expressions: any strides, storage orders and a learned variance.
 template <class Scalar, class X, class P, class V, class Z, class Out>
-void apply_update(const StepCoefficients<Scalar>& c, const X& x_t, const P& prediction, const V& variance_value,
-                  const Z& z, Out& x_prev, Scalar bound, Scalar x0_scale) {
+void apply_update_expression(const StepCoefficients<Scalar>& c, const X& x_t, const P& prediction,
+                             const V& variance_value, const Z& z, Out& x_prev, Scalar bound, Scalar x0_scale) {
   constexpr bool has_noise = !std::is_same_v<Z, ddim::NoNoise>;
   const Scalar kx = c.prev_from_x;
   const Scalar km = c.prev_from_output;
-  if (try_contiguous_update(c, x_t, prediction, variance_value, z, x_prev, bound, x0_scale)) return;
   if (!c.clips()) {
     if constexpr (has_noise) x_prev = kx * x_t + km * prediction + noise_term(c, variance_value, z);
     else x_prev = kx * x_t + km * prediction;
@@ -100,9 +100,19 @@ void apply_update(const StepCoefficients<Scalar>& c, const X& x_t, const P& pred
   else x_prev = k0 * x0_clipped + kx * x_t + km * prediction;
 }
 
+// The update: the raw-memory kernel where it applies, Eigen's expressions otherwise. Forced
+// inline (with the kernel) so that a step on ~100 values costs its loop and a few compares, not
+// a call that saves registers and broadcasts coefficients before a handful of vector iterations.
+template <class Scalar, class X, class P, class V, class Z, class Out>
+DDIM_ALWAYS_INLINE void apply_update(const StepCoefficients<Scalar>& c, const X& x_t, const P& prediction,
+                                     const V& variance_value, const Z& z, Out& x_prev, Scalar bound, Scalar x0_scale) {
+  if (try_contiguous_update(c, x_t, prediction, variance_value, z, x_prev, bound, x0_scale)) return;
+  apply_update_expression(c, x_t, prediction, variance_value, z, x_prev, bound, x0_scale);
+}
+
 // Splits the model output: with a learned variance its bottom half is the variance value v.
 template <class Scalar, class X, class M, class Z, class Out>
-void apply_step(const StepCoefficients<Scalar>& c, const X& x_t, const M& output, const Z& z, Out& x_prev,
+DDIM_ALWAYS_INLINE void apply_step(const StepCoefficients<Scalar>& c, const X& x_t, const M& output, const Z& z, Out& x_prev,
                 Scalar bound, Scalar x0_scale) {
   const Index rows = x_t.rows();
   if (output.rows() == rows) {
@@ -145,7 +155,7 @@ void check_step_arguments(const StepCoefficients<Scalar>& c, const Eigen::ArrayB
 /// x_prev may be x_t itself (in place). No allocation, no exception; shape mismatches are caught
 /// by DDIM_ASSERT in debug builds. For dynamic thresholding use step_thresholded.
 template <class Scalar, class DX, class DM, class DZ, class Out>
-void step(const StepCoefficients<Scalar>& c, const Eigen::ArrayBase<DX>& x_t,
+DDIM_ALWAYS_INLINE void step(const StepCoefficients<Scalar>& c, const Eigen::ArrayBase<DX>& x_t,
           const Eigen::ArrayBase<DM>& model_output, const Eigen::ArrayBase<DZ>& z, Out&& x_prev) {
   static_assert(detail::is_writable_array_v<Out>,
                 "ddim::step: x_prev must be a writable Eigen array expression (use .array() on matrices)");
@@ -157,7 +167,7 @@ void step(const StepCoefficients<Scalar>& c, const Eigen::ArrayBase<DX>& x_t,
 /// The same step without its noise term: x_prev is the mean of p(x_prev | x_t) (exactly the
 /// step when sigma = 0, e.g. deterministic DDIM). In place allowed; no allocation, no exception.
 template <class Scalar, class DX, class DM, class Out>
-void step(const StepCoefficients<Scalar>& c, const Eigen::ArrayBase<DX>& x_t,
+DDIM_ALWAYS_INLINE void step(const StepCoefficients<Scalar>& c, const Eigen::ArrayBase<DX>& x_t,
           const Eigen::ArrayBase<DM>& model_output, Out&& x_prev) {
   static_assert(detail::is_writable_array_v<Out>,
                 "ddim::step: x_prev must be a writable Eigen array expression (use .array() on matrices)");
