@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <new>
+#include <stdexcept>
 
 namespace {
 std::atomic<long> g_allocations{0};        // operator new calls
@@ -120,6 +121,23 @@ TEST_CASE("a reserved Sampler samples without any heap allocation", "[no_alloc]"
                 << static_cast<int>(options.clipping.kind));
     CHECK(counted == 0);
   }
+}
+
+TEST_CASE("a reserved Sampler still does not allocate after its model threw", "[no_alloc]") {
+  // The real-time loop borrows the output buffer; the exception must not lose it (the next call
+  // would then allocate a new one).
+  const auto schedule = ddim::NoiseSchedule<float>::linear(1000, 1e-4, 0.02);
+  ddim::Sampler<float> sampler(schedule, ddim::Timesteps::leading(1000, 8), ddim::Options::ddim(0.0));
+  sampler.reserve(16, 7);
+  Eigen::ArrayXXf x = Eigen::ArrayXXf::Constant(16, 7, 0.3f);
+  const auto throwing = [](const Eigen::ArrayXXf&, int t, ddim::ModelOutput<float>& out) {
+    if (t < 500) throw std::runtime_error("model failure");
+    out.setConstant(0.1f);
+  };
+  CHECK_THROWS_AS(sampler.sample(x, throwing), std::runtime_error);
+  const TrivialModel model;
+  const long counted = allocations_during([&] { sampler.sample(x, model); });
+  CHECK(counted == 0);
 }
 
 TEST_CASE("the exact mixture model and the learned variance sample without allocation", "[no_alloc]") {

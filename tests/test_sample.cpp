@@ -121,6 +121,67 @@ TEST_CASE("observing does not change the result, and the recorder keeps the traj
   CHECK(recorder.x0_predictions()[0].rows() == 6);
 }
 
+TEST_CASE("the real-time loop gives the bits of the observed loop", "[sample][observer]") {
+  // Without an observer, a noise-free plan on a contiguous state runs in a loop of its own (the
+  // model call and the raw kernel, nothing else per step); an observer forces the general loop.
+  // Both must give the same bits, whatever the prediction type, clipping, state type and an
+  // unused noise source.
+  const auto& s = schedule<float>();
+  const auto steps = ddim::Timesteps::trailing(1000, 15);
+  std::vector<ddim::Options> configurations;
+  for (const auto prediction : {ddim::Prediction::epsilon, ddim::Prediction::x0, ddim::Prediction::v}) {
+    for (const auto clipping : {ddim::Clipping::none(), ddim::Clipping::clip(1.0)}) {
+      configurations.push_back(ddim::Options::ddim(0.0));
+      configurations.back().prediction = prediction;
+      configurations.back().clipping = clipping;
+      configurations.back().check_finite = clipping.kind == ddim::Clipping::Kind::range;
+    }
+  }
+  const auto keep_going = [](const ddim::StepInfo&, const auto&, const auto&) { return true; };
+  for (const auto& options : configurations) {
+    INFO("prediction " << ddim::to_string(options.prediction) << ", clip kind " << static_cast<int>(options.clipping.kind));
+    const Eigen::ArrayXXf x_T = ddim::gaussian<float>(37, 3, 12);
+    Eigen::ArrayXXf observed = x_T, plain = x_T, with_noise = x_T;
+    ddim::Sampler<float> sampler(s, steps, options);
+    sampler.sample(observed, test_model<float>, ddim::no_noise, keep_going);
+    sampler.sample(plain, test_model<float>);
+    sampler.sample(with_noise, test_model<float>, ddim::PhiloxNoise(4));
+    CHECK((plain == observed).all());
+    CHECK((with_noise == observed).all());
+    std::vector<float> buffer(x_T.data(), x_T.data() + x_T.size());
+    Eigen::Map<Eigen::ArrayXXf> mapped(buffer.data(), 37, 3);
+    sampler.sample(mapped, [](const Eigen::Map<Eigen::ArrayXXf>& x, int t, ddim::ModelOutput<float>& out) {
+      test_model<float>(Eigen::ArrayXXf(x), t, out);
+    });
+    CHECK((mapped == observed).all());
+  }
+}
+
+TEST_CASE("a model that throws in the real-time loop leaves the Sampler usable", "[sample]") {
+  // The real-time loop borrows the Sampler's output buffer for its duration; an exception from
+  // the model must give it back (and leave x at the last completed step).
+  const auto& s = schedule<float>();
+  const auto steps = ddim::Timesteps::leading(1000, 10);
+  ddim::Sampler<float> sampler(s, steps, ddim::Options::ddim(0.0));
+  const Eigen::ArrayXXf x_T = ddim::gaussian<float>(8, 2, 5);
+  Eigen::ArrayXXf reference = x_T, x = x_T, partial = x_T;
+  sampler.sample(reference, test_model<float>);
+  int calls = 0;
+  const auto failing = [&calls](const Eigen::ArrayXXf& state, int t, ddim::ModelOutput<float>& out) {
+    if (++calls == 4) throw std::runtime_error("model failure");
+    test_model<float>(state, t, out);
+  };
+  CHECK_THROWS_AS(sampler.sample(x, failing), std::runtime_error);
+  ddim::Sampler<float> three(s, ddim::Timesteps::leading(1000, 10), ddim::Options::ddim(0.0));
+  int steps_seen = 0;
+  three.sample(partial, test_model<float>, ddim::no_noise,
+               [&steps_seen](const ddim::StepInfo&, const auto&, const auto&) { return ++steps_seen < 3; });
+  CHECK((x == partial).all());  // three steps completed before the fourth model call threw
+  x = x_T;
+  sampler.sample(x, test_model<float>);
+  CHECK((x == reference).all());
+}
+
 TEST_CASE("models may write, return, be std::function or stateful functors", "[sample][predictor]") {
   const auto& s = schedule<float>();
   const auto steps = ddim::Timesteps::leading(1000, 10);

@@ -92,11 +92,19 @@ inline std::string shape(Index rows, Index cols, int step_index, int t) {
          " (t = " + std::to_string(t) + ")";
 }
 
+/// Throws the model-output shape error (kept out of line so that call_model, on every step of
+/// the loop, stays small enough to inline).
+[[noreturn]] DDIM_NOINLINE inline void fail_model_output_shape(const char* where, Index rows, Index cols, int step_index, int t,
+                                                 Index expected_rows, Index expected_cols, const char* expected_what) {
+  fail_text(where, "model output shape", shape(rows, cols, step_index, t),
+            std::to_string(expected_rows) + "x" + std::to_string(expected_cols) + expected_what);
+}
+
 /// Calls the model in whichever form it supports, then checks the output's shape (a wrong shape
 /// throws std::invalid_argument naming the step and the expected shape).
 template <class Scalar, class Model, class State>
 void call_model(Model& model, const State& x_t, int t, int step_index, ModelOutput<Scalar>& output,
-                Index expected_rows, const std::string& where) {
+                Index expected_rows, const char* where) {
   static_assert(is_predictor_v<Model, State, Scalar>,
                 "ddim: the model must be callable as model(x_t, t, output) -> void, writing its prediction "
                 "into `output` (an Eigen::Array<Scalar, Dynamic, Dynamic> shaped like x_t), or as "
@@ -106,15 +114,14 @@ void call_model(Model& model, const State& x_t, int t, int step_index, ModelOutp
   if constexpr (writes_prediction_v<Model, State, Scalar>) {
     model(x_t, t, output);
     if (output.rows() != expected_rows || output.cols() != cols) {
-      fail_text(where, "model output shape", shape(output.rows(), output.cols(), step_index, t),
-                std::to_string(expected_rows) + "x" + std::to_string(cols) +
-                    ", the shape of the buffer it was given (the model resized it)");
+      fail_model_output_shape(where, output.rows(), output.cols(), step_index, t, expected_rows, cols,
+                              ", the shape of the buffer it was given (the model resized it)");
     }
   } else {
     decltype(auto) result = model(x_t, t);
     if (result.rows() != expected_rows || result.cols() != cols) {
-      fail_text(where, "model output shape", shape(result.rows(), result.cols(), step_index, t),
-                std::to_string(expected_rows) + "x" + std::to_string(cols) + ", the shape of x_t");
+      fail_model_output_shape(where, result.rows(), result.cols(), step_index, t, expected_rows, cols,
+                              ", the shape of x_t");
     }
     output = result;
   }
