@@ -40,6 +40,28 @@ void BM_Loop(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() * num_steps);
 }
 
+// The same S model calls and steps written out by hand, with the plan's coefficients and nothing
+// else: what a loop with no bookkeeping at all would cost. Unlike the parts measured alone, each
+// call here waits for the previous one (the model reads the x the step just wrote, the step reads
+// the output the model just wrote), the latency any loop pays.
+void BM_HandLoop(benchmark::State& state) {
+  const Eigen::Index rows = state.range(0), cols = state.range(1);
+  const int num_steps = static_cast<int>(state.range(2));
+  const ddim::SamplingPlan<float> plan(schedule(), ddim::Timesteps::leading(1000, num_steps), ddim::Options::ddim(0.0));
+  Eigen::ArrayXXf x = Eigen::ArrayXXf::Random(rows, cols);
+  ddim::ModelOutput<float> out(rows, cols);
+  const TrivialModel model;
+  for (auto _ : state) {
+    for (int k = 0; k < num_steps; ++k) {
+      model(x, plan.step(k).model_t, out);
+      ddim::step(plan.coefficients(k), x, out, x);
+    }
+    benchmark::DoNotOptimize(x.data());
+    benchmark::ClobberMemory();
+  }
+  state.SetItemsProcessed(state.iterations() * num_steps);
+}
+
 // One model call alone, and one step alone: the loop's parts.
 void BM_ModelCall(benchmark::State& state) {
   const Eigen::Index rows = state.range(0), cols = state.range(1);
@@ -68,5 +90,6 @@ void BM_StepAlone(benchmark::State& state) {
 }  // namespace
 
 BENCHMARK(BM_Loop)->Apply(shapes);
+BENCHMARK(BM_HandLoop)->Apply(shapes);
 BENCHMARK(BM_ModelCall)->Args({16, 7})->Args({4 * 64 * 64, 2});
 BENCHMARK(BM_StepAlone)->Args({16, 7})->Args({4 * 64 * 64, 2});
