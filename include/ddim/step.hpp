@@ -53,8 +53,8 @@ auto noise_term(const StepCoefficients<Scalar>& c, const V& variance_value, cons
 // contiguous range in the same element order and the noise scale is a constant. Returns false
 // when it does not apply.
 template <class Scalar, class X, class P, class V, class Z, class Out>
-DDIM_ALWAYS_INLINE bool try_contiguous_update(const StepCoefficients<Scalar>& c, const X& x_t, const P& prediction, const V&,
-                           const Z& z, Out& x_prev, Scalar bound, Scalar x0_scale) {
+DDIM_ALWAYS_INLINE bool try_contiguous_update(const StepCoefficients<Scalar>& c, const X& x_t, const P& prediction,
+                                              const V&, const Z& z, Out& x_prev, Scalar bound, Scalar x0_scale) {
   constexpr bool has_noise = !std::is_same_v<Z, ddim::NoNoise>;
   if constexpr (std::is_same_v<V, NoVariance> && has_direct_storage<X>::value && has_direct_storage<P>::value &&
                 has_direct_storage<std::decay_t<Out>>::value &&
@@ -112,8 +112,8 @@ DDIM_ALWAYS_INLINE void apply_update(const StepCoefficients<Scalar>& c, const X&
 
 // Splits the model output: with a learned variance its bottom half is the variance value v.
 template <class Scalar, class X, class M, class Z, class Out>
-DDIM_ALWAYS_INLINE void apply_step(const StepCoefficients<Scalar>& c, const X& x_t, const M& output, const Z& z, Out& x_prev,
-                Scalar bound, Scalar x0_scale) {
+DDIM_ALWAYS_INLINE void apply_step(const StepCoefficients<Scalar>& c, const X& x_t, const M& output, const Z& z,
+                                   Out& x_prev, Scalar bound, Scalar x0_scale) {
   const Index rows = x_t.rows();
   if (output.rows() == rows) {
     // the common case: no block expression, so Eigen runs one linear vectorized loop
@@ -156,7 +156,7 @@ void check_step_arguments(const StepCoefficients<Scalar>& c, const Eigen::ArrayB
 /// by DDIM_ASSERT in debug builds. For dynamic thresholding use step_thresholded.
 template <class Scalar, class DX, class DM, class DZ, class Out>
 DDIM_ALWAYS_INLINE void step(const StepCoefficients<Scalar>& c, const Eigen::ArrayBase<DX>& x_t,
-          const Eigen::ArrayBase<DM>& model_output, const Eigen::ArrayBase<DZ>& z, Out&& x_prev) {
+                             const Eigen::ArrayBase<DM>& model_output, const Eigen::ArrayBase<DZ>& z, Out&& x_prev) {
   static_assert(detail::is_writable_array_v<Out>,
                 "ddim::step: x_prev must be a writable Eigen array expression (use .array() on matrices)");
   detail::check_step_arguments(c, x_t, model_output, z.derived(), x_prev);
@@ -168,7 +168,7 @@ DDIM_ALWAYS_INLINE void step(const StepCoefficients<Scalar>& c, const Eigen::Arr
 /// step when sigma = 0, e.g. deterministic DDIM). In place allowed; no allocation, no exception.
 template <class Scalar, class DX, class DM, class Out>
 DDIM_ALWAYS_INLINE void step(const StepCoefficients<Scalar>& c, const Eigen::ArrayBase<DX>& x_t,
-          const Eigen::ArrayBase<DM>& model_output, Out&& x_prev) {
+                             const Eigen::ArrayBase<DM>& model_output, Out&& x_prev) {
   static_assert(detail::is_writable_array_v<Out>,
                 "ddim::step: x_prev must be a writable Eigen array expression (use .array() on matrices)");
   detail::check_step_arguments(c, x_t, model_output, NoNoise{}, x_prev);
