@@ -94,8 +94,9 @@ inline std::string shape(Index rows, Index cols, int step_index, int t) {
 
 /// Throws the model-output shape error (kept out of line so that call_model, on every step of
 /// the loop, stays small enough to inline).
-[[noreturn]] DDIM_NOINLINE inline void fail_model_output_shape(const char* where, Index rows, Index cols, int step_index, int t,
-                                                 Index expected_rows, Index expected_cols, const char* expected_what) {
+[[noreturn]] DDIM_NOINLINE inline void fail_model_output_shape(const char* where, Index rows, Index cols, int step_index,
+                                                               int t, Index expected_rows, Index expected_cols,
+                                                               const char* expected_what) {
   fail_text(where, "model output shape", shape(rows, cols, step_index, t),
             std::to_string(expected_rows) + "x" + std::to_string(expected_cols) + expected_what);
 }

@@ -366,9 +366,7 @@ class Sampler {
   template <class State>
   bool plain_loop_applies(const State& x) const {
     if (plan_.adds_noise() || plan_.thresholds() || plan_.has_variance_output()) return false;
-    if (std::decay_t<State>::IsRowMajor && !detail::is_vector_shaped(x)) return false;
-    if (!detail::is_contiguous(x)) return false;
-    return !team_ || x.size() < parallelism_.min_step_values;
+    return detail::is_contiguous_column_order(x) && (!team_ || x.size() < parallelism_.min_step_values);
   }
 
   template <class State, class Model, class Noise>
@@ -413,8 +411,7 @@ class Sampler {
   bool parallel_step(const StepCoefficients<Scalar>& c, StateArray& x, const Scalar* z) {
     if constexpr (detail::has_direct_storage<std::decay_t<StateArray>>::value) {
       if (!team_ || c.learned_range || plan_.thresholds() || x.size() < parallelism_.min_step_values) return false;
-      if (std::decay_t<StateArray>::IsRowMajor && !detail::is_vector_shaped(x)) return false;
-      if (!detail::is_contiguous(x) || output_.rows() != x.rows()) return false;
+      if (!detail::is_contiguous_column_order(x) || output_.rows() != x.rows()) return false;
       Scalar* data = x.data();
       const Scalar* output = output_.data();
       bool ok = true;

@@ -98,6 +98,13 @@ bool is_vector_shaped(const D& d) {
   return d.rows() == 1 || d.cols() == 1;
 }
 
+/// True when the object's values fill one contiguous range in column-major element order (the
+/// order of the Sampler's own buffers): contiguous and column-major, or a contiguous vector.
+template <class D>
+bool is_contiguous_column_order(const D& d) {
+  return (!std::decay_t<D>::IsRowMajor || is_vector_shaped(d)) && is_contiguous(d);
+}
+
 }  // namespace detail
 }  // namespace ddim
 
